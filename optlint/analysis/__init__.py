@@ -1,0 +1,1 @@
+"""Static analysis: one walk records facts (facts.py); resolvers answer questions about them."""

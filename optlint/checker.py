@@ -1,0 +1,282 @@
+"""Check one file: read, decode, pre-filter, parse once, run every enabled rule, place findings.
+
+This is the per-file hot path. It does the least work first: a file whose text cannot
+satisfy any enabled rule's ``REQUIRES`` patterns is never parsed, and positions (which
+cost a second pass over the tree) are computed only for files with findings.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+from functools import cached_property
+
+from optlint.findings import FileResult, Finding, Position
+from optlint.settings import Settings
+
+_FILE_NOQA = re.compile(r"^[ \t]*#[ \t]*optlint:[ \t]*noqa(?::[ \t]*(?P<codes>[A-Z]+[0-9]+(?:[, \t]+[A-Z]+[0-9]+)*))?", re.M)
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.I)
+_CODE_SPLIT = re.compile(r"[,\s]+")
+
+
+class SourceError(Exception):
+    """A file that cannot be checked, with a 1-based position."""
+
+    def __init__(self, message: str, row: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.message, self.row, self.column = message, row, column
+
+
+@dataclass
+class Source:
+    text: str
+    encoding: str
+    bom: bool
+
+
+def decode(data: bytes) -> Source:
+    """Decode bytes as Python does: BOM, then PEP 263 cookie, then UTF-8."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        if "invalid or missing encoding declaration" not in str(exc):
+            raise SourceError(f"bad encoding declaration: {exc.msg}") from None
+        encoding = "utf-8"  # no cookie and not UTF-8 in the first lines: report where decoding fails
+    bom = encoding == "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        row = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        shown = "utf-8" if encoding == "utf-8-sig" else encoding
+        raise SourceError(f"not valid {shown} text: byte {data[exc.start]:#04x} cannot be decoded", row, column) from None
+    except LookupError:
+        raise SourceError(f"unknown encoding {encoding!r} in the coding declaration") from None
+    if "\x00" in text:
+        offset = text.index("\x00")
+        row = text.count("\n", 0, offset) + 1
+        raise SourceError("source contains a NUL byte (binary file?)", row, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+    return Source(text.lstrip("\ufeff") if bom else text, encoding, bom)
+
+
+def _python_syntax_error(text: str) -> SourceError | None:
+    """This Python's own verdict (its messages are the clearest), or None if it parses."""
+    try:
+        compile(text, "<checked file>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        return SourceError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1)
+    except (RecursionError, MemoryError):
+        return SourceError("syntax error: too deeply nested to parse")
+    except OverflowError as exc:
+        return SourceError(f"syntax error: {exc}")
+    except ValueError as exc:  # e.g. "source code string cannot contain null bytes"
+        return SourceError(f"syntax error: {exc}")
+    return None
+
+
+#: CPython's own limits (parentheses 200, indentation 100) sit far below these; LibCST's
+#: native parser overflows its stack (a segfault, not an exception) somewhere past 2,000.
+_MAX_SAFE_NESTING = 500
+_TOO_DEEP = ("too many nested parentheses", "too many levels of indentation", "too deeply nested")
+
+
+def _nesting_depth(text: str) -> int:
+    """A cheap upper bound of bracket and indentation nesting (strings are not skipped)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    indent = max((len(line) - len(line.lstrip()) for line in text.splitlines()), default=0)
+    return max(deepest, indent // 2)
+
+
+def parse(text: str):
+    """Parse with LibCST; SourceError with the reason and position on failure.
+
+    CPython's compiler runs first: it is ~10x cheaper, its messages are the clearest, and
+    it refuses the deep nesting that would crash LibCST's parser. Only code it rejects for
+    other reasons (syntax newer than this Python) goes on to LibCST to decide.
+    """
+    import libcst as cst
+
+    error = _python_syntax_error(text)
+    if error is not None and (
+        any(reason in error.message for reason in _TOO_DEEP) or _nesting_depth(text) > _MAX_SAFE_NESTING
+    ):
+        raise error
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        if error is not None:
+            raise error from None
+        reason = re.sub(r"^parser error: error at \d+:\d+: ", "", exc.message)
+        raise SourceError(f"syntax error: {reason}", exc.raw_line, exc.raw_column + 1) from None
+    except RecursionError:
+        raise SourceError("syntax error: too deeply nested to parse") from None
+
+
+def syntax_check(text: str) -> None:
+    """Raise SourceError if `text` is not Python, without building a LibCST tree if possible.
+
+    For files the pre-filter skips: the compiler's parser is ~20x cheaper than LibCST's.
+    Only if it fails is LibCST asked, since it knows newer syntax than this Python may.
+    """
+    if _python_syntax_error(text) is not None:
+        parse(text)
+
+
+class FileContext:
+    """What rules see of one parsed file. Analyses are computed once, on first use."""
+
+    def __init__(self, module, settings: Settings) -> None:
+        from optlint.analysis.facts import collect_facts
+        from optlint.analysis.resolve import Resolver
+
+        self.module = module
+        self.settings = settings
+        self.facts = collect_facts(module, settings.candidate_names)
+        self.resolver = Resolver(self.facts)
+
+    @cached_property
+    def optimizer_calls(self):
+        from optlint.analysis.calls import CallAnalyzer
+
+        analyzer = CallAnalyzer(self.resolver, self.settings.extra_optimizers, self.facts.calls)
+        return analyzer.analyze_all()
+
+
+def _comments_by_row(text: str) -> dict[int, str]:
+    """Comment text per row, from the tokenizer (a `# noqa` inside a string is no comment)."""
+    comments: dict[int, str] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT:
+                comments[token.start[0]] = token.string
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        # Newer syntax than this Python's tokenizer knows: fall back to the raw lines.
+        for row, line in enumerate(text.splitlines(), 1):
+            if "#" in line:
+                comments[row] = line[line.index("#") :]
+    return comments
+
+
+def _suppressed(code: str, rows: range, comments: dict[int, str]) -> bool:
+    for row in rows:
+        comment = comments.get(row)
+        if not comment:
+            continue
+        for match in _NOQA.finditer(comment):
+            codes = match.group("codes")
+            if codes is None or code in _CODE_SPLIT.split(codes.upper()):
+                return True
+    return False
+
+
+def _file_noqa(text: str) -> frozenset[str] | None:
+    """Codes suppressed for the whole file: None for none, empty for all."""
+    suppressed: set[str] = set()
+    found = False
+    for match in _FILE_NOQA.finditer(text):
+        found = True
+        codes = match.group("codes")
+        if codes is None:
+            return frozenset()
+        suppressed.update(_CODE_SPLIT.split(codes))
+    return frozenset(suppressed) if found else None
+
+
+def check_source(path: str, data: bytes, settings: Settings) -> FileResult:
+    """Every finding for one file's bytes (the file itself is never imported or run)."""
+    result = FileResult(path)
+    codes = settings.codes_for(path)
+    try:
+        source = decode(data)
+    except SourceError as exc:
+        return _error(result, exc)
+    text = source.text
+    file_noqa = _file_noqa(text) if "optlint" in text else None
+    if file_noqa is not None:
+        codes = codes - file_noqa if file_noqa else frozenset()
+    rules = [rule for rule in settings.static_rules if rule.code in codes]
+    if settings.prefilter:
+        rules = [rule for rule in rules if settings.may_fire(rule, text)]
+    if not rules:
+        result.skipped = True
+        try:
+            syntax_check(text)  # a file no rule reads still gets OPT000 if it is not Python
+        except SourceError as exc:
+            return _error(result, exc)
+        return result
+    try:
+        module = parse(text)
+    except SourceError as exc:
+        return _error(result, exc)
+    try:
+        ctx = FileContext(module, settings)
+        raw = []
+        for rule in rules:
+            current = rule
+            raw.extend(rule.check(ctx))
+        if raw:
+            result.findings.extend(_place(path, module, text, raw))
+    except RecursionError:
+        return _error(result, SourceError("too deeply nested to analyze"))
+    except Exception as exc:  # a bug in optlint must cost one file, never the run
+        where = f"{current.code} ({current.name})" if "current" in locals() else "the analysis"
+        message = f"internal error in {where}: {type(exc).__name__}: {exc}; please report it"
+        return _error(result, SourceError(message))
+    result.findings.sort(key=Finding.sort_key)
+    return result
+
+
+def _place(path: str, module, text: str, raw) -> list[Finding]:
+    """Positions for the raw findings, minus those a `# noqa` comment suppresses."""
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    comments = _comments_by_row(text)
+    placed, seen = [], set()
+    for finding in raw:
+        where = positions[finding.node]
+        span = positions[finding.span] if finding.span is not None else where
+        if _suppressed(finding.code, range(span.start.line, span.end.line + 1), comments):
+            continue
+        key = (finding.code, where.start.line, where.start.column, finding.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        placed.append(
+            Finding(
+                path,
+                finding.code,
+                finding.message,
+                Position(where.start.line, where.start.column + 1),
+                Position(where.end.line, where.end.column + 1),
+                span.start.line,
+            )
+        )
+    return placed
+
+
+def _error(result: FileResult, exc: SourceError) -> FileResult:
+    position = Position(exc.row, exc.column)
+    result.findings.append(Finding(result.path, "OPT000", exc.message, position, position, exc.row))
+    result.error = True
+    return result
+
+
+def check_path(path: str, settings: Settings, display: str | None = None) -> FileResult:
+    """Read and check one file; a file that cannot be read becomes an OPT000 finding."""
+    shown = display or path
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        return _error(FileResult(shown), SourceError(f"cannot read file: {exc.strerror or exc}"))
+    return check_source(shown, data, settings)

@@ -1,0 +1,43 @@
+"""The finding type shared by the static checker, its output formats and the runtime checker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """1-based row and column."""
+
+    row: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One static finding in one file.
+
+    Ordering is (path, location, code) so that output is deterministic whatever the
+    order in which files or rules produced their findings.
+    """
+
+    path: str
+    code: str
+    message: str
+    location: Position
+    end_location: Position
+    noqa_row: int | None = None
+    fix: dict | None = None
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.location.row, self.location.column, self.code, self.message)
+
+
+@dataclass
+class FileResult:
+    """What checking one file produced: its findings, and whether it could be read at all."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    error: bool = False  # the file could not be read or parsed (an OPT000 finding says why)
+    skipped: bool = False  # the text pre-filter showed no rule can fire

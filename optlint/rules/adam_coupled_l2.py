@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from typing import Iterator
+
+from optlint.analysis.calls import argument
+from optlint.analysis.resolve import Where
+from optlint.optimizers import COUPLED_ADAM
+from optlint.rules.base import RawFinding, Rule, register
+
+
+@register
+class AdamCoupledL2(Rule):
+    code = "OPT003"
+    name = "adam-coupled-l2"
+    summary = "Adam-family weight decay applied as coupled L2"
+    where = "both"
+    default_enabled = False
+    what_it_does = """
+        Finds `torch.optim.Adam`, `NAdam`, `RAdam` and `Adamax` with weight decay that may be
+        nonzero and no `decoupled_weight_decay=True`.
+    """
+    why_bad = """
+        These optimizers add `weight_decay * p` to the gradient before the adaptive scaling,
+        so parameters with large gradient history are barely regularized: this is L2
+        regularization, not the decoupled weight decay of AdamW (Loshchilov & Hutter).
+        It is a legitimate choice, which is why this rule is off by default.
+    """
+    example = """
+        import torch
+
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)
+    """
+    use_instead = """
+        import torch
+
+        optimizer = torch.optim.AdamW(param_groups, lr=1e-3, weight_decay=1e-4)
+        # or, on torch >= 2.7: torch.optim.Adam(..., decoupled_weight_decay=True)
+    """
+    references = ("Loshchilov & Hutter, Decoupled Weight Decay Regularization (ICLR 2019)",)
+    VALID = (
+        "import torch\nopt = torch.optim.Adam(model.parameters(), lr=1e-3)\n",
+        "import torch\nopt = torch.optim.Adam(w, lr=1e-3, weight_decay=1e-4, decoupled_weight_decay=True)\n",
+        "import torch\nopt = torch.optim.AdamW(w, lr=1e-3, weight_decay=1e-4)\n",
+    )
+    INVALID = (
+        "import torch\nopt = torch.optim.Adam(w, lr=1e-3, weight_decay=1e-4)\n",
+        "from torch.optim import NAdam\nopt = NAdam(w, 2e-3, (0.9, 0.999), 1e-8, 1e-2)\n",
+    )
+    REQUIRES = (r"\b(?:Adam|NAdam|RAdam|Adamax)\b", r"\boptim\b")
+
+    def check(self, ctx) -> Iterator[RawFinding]:
+        for call in ctx.optimizer_calls:
+            if call.kind != "optimizer" or call.spec.qualname not in COUPLED_ADAM:
+                continue
+            site = call.site
+            flag, how = argument(call.node, call.spec, "decoupled_weight_decay")
+            if flag is not None:
+                where = Where(site.scope, site.order, site.path)
+                if ctx.resolver.evaluate(flag, where).provably_true:
+                    continue
+            decays = [g.weight_decay for g in call.groups] or [call.weight_decay]
+            decayed = next((v for v in decays if not v.provably_zero), None)
+            if decayed is None:
+                continue
+            hint = " or pass decoupled_weight_decay=True" if "decoupled_weight_decay" in call.spec.hyperparameters else ""
+            yield RawFinding(
+                self.code,
+                f"{call.display} applies {decayed.describe()} as L2 added to the gradient "
+                f"(coupled), not decoupled weight decay; use AdamW{hint}",
+                call.node,
+                call.node,
+            )

@@ -1,0 +1,107 @@
+"""The rule type and the one registry that holds every rule.
+
+A rule is a small class: its code, name and default live next to its documentation
+(ruff's sections) and its VALID/INVALID examples, which ``tests/test_rule_examples.py``
+runs as tests. Static rules implement ``check``; runtime rules are checked by
+``optlint.runtime`` and live here for their code, name and docs.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Iterator
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from optlint.checker import FileContext
+
+DOCS_URL = "https://github.com/optlint/optlint/blob/main/README.md"
+
+
+@dataclass(frozen=True)
+class RawFinding:
+    """A finding before positions are computed: the node to point at, the call it belongs to."""
+
+    code: str
+    message: str
+    node: "cst.CSTNode"
+    span: "cst.CSTNode | None" = None  # the lines on which a `# noqa` suppresses it (default: node)
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    where: ClassVar[str] = "static"  # "static", "runtime" or "both"
+    default_enabled: ClassVar[bool] = True
+    fixable: ClassVar[bool] = False
+
+    what_it_does: ClassVar[str] = ""
+    why_bad: ClassVar[str] = ""
+    example: ClassVar[str] = ""
+    use_instead: ClassVar[str] = ""
+    fix_safety: ClassVar[str] = "No automatic fix."
+    references: ClassVar[tuple[str, ...]] = ()
+
+    #: Code that must not produce this rule's code / code that must produce it.
+    VALID: ClassVar[tuple[str, ...]] = ()
+    INVALID: ClassVar[tuple[str, ...]] = ()
+
+    #: Every pattern must occur in a file's text for this rule to be able to fire there:
+    #: the pre-filter skips parsing a file no enabled rule can fire on.
+    REQUIRES: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def is_static(self) -> bool:
+        return self.where in ("static", "both") and type(self).check is not Rule.check
+
+    def check(self, ctx: "FileContext") -> Iterator[RawFinding]:
+        return iter(())
+
+    @classmethod
+    def url(cls) -> str:
+        return f"{DOCS_URL}#{cls.code.lower()}-{cls.name}"
+
+    @classmethod
+    def explain(cls) -> str:
+        """The rule's page, in ruff's sections."""
+        parts = [f"# {cls.name} ({cls.code})", ""]
+        parts.append(f"Default: {'on' if cls.default_enabled else 'off'}. Where: {cls.where}. "
+                     f"Fix: {'available' if cls.fixable else 'none'}.")
+        for title, body in (
+            ("What it does", cls.what_it_does),
+            ("Why is this bad?", cls.why_bad),
+            ("Example", _code_block(cls.example)),
+            ("Use instead", _code_block(cls.use_instead)),
+            ("Fix safety", cls.fix_safety),
+            ("References", "\n".join(f"- {ref}" for ref in cls.references)),
+        ):
+            if body:
+                parts += ["", f"## {title}", textwrap.dedent(body).strip()]
+        return "\n".join(parts) + "\n"
+
+
+def _code_block(code: str) -> str:
+    code = textwrap.dedent(code).strip()
+    return f"```python\n{code}\n```" if code else ""
+
+
+_REGISTRY: dict[str, type[Rule]] = {}
+_CODE = re.compile(r"^OPT\d{3}$")
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    if not _CODE.match(cls.code) or cls.code in _REGISTRY:
+        raise ValueError(f"bad or duplicate rule code {cls.code!r}")
+    _REGISTRY[cls.code] = cls
+    return cls
+
+
+def all_rules() -> dict[str, type[Rule]]:
+    """Every registered rule, by code, in code order."""
+    import optlint.rules  # noqa: F401  (registers the rules)
+
+    return dict(sorted(_REGISTRY.items()))

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from typing import Iterator
+
+from optlint.rules.base import RawFinding, Rule, register
+
+from optlint.optimizers import KNOWN_LAST_NAMES
+
+# What a finding needs in the text: whatever import form or alias reaches a known optimizer,
+# its class name is written somewhere in the file; an unknown callee needs weight_decay=.
+OPTIMIZER_NAMES = r"\b(?:%s)\b|weight_decay" % "|".join(sorted(KNOWN_LAST_NAMES))
+
+_ADVICE = "put parameters with ndim < 2 (biases, norm weights) in a group with weight_decay=0.0"
+
+
+@register
+class DecayAllParams(Rule):
+    code = "OPT001"
+    name = "decay-all-params"
+    summary = "Weight decay applied to every parameter of a module"
+    what_it_does = """
+        Finds optimizers built over all parameters of a module (`model.parameters()`, an
+        unfiltered `named_parameters()` comprehension, a list, `filter` or `chain` of them,
+        or a param group holding them) with weight decay that is nonzero or not statically
+        known: an explicit `weight_decay=`, the positional slot (SGD's 5th argument), a
+        group's own `"weight_decay"`, or the optimizer's default (AdamW 0.01, Muon 0.1).
+    """
+    why_bad = """
+        Weight decay pulls every decayed parameter toward zero. For biases this pins each
+        decision hyperplane near the origin; for LayerNorm/BatchNorm/RMSNorm weights it
+        fights the normalization's scale, and it shrinks position embeddings and class
+        tokens. Every major codebase (timm, Hugging Face, nanoGPT, Megatron) gives these
+        parameters no decay. `AdamW(model.parameters())` decays them at 0.01 by default.
+    """
+    example = """
+        import torch
+
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
+    """
+    use_instead = """
+        import torch
+
+        decay = [p for p in model.parameters() if p.ndim >= 2]
+        no_decay = [p for p in model.parameters() if p.ndim < 2]
+        optimizer = torch.optim.AdamW(
+            [{"params": decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=1e-3,
+            weight_decay=0.05,
+        )
+    """
+    fix_safety = """
+        No automatic fix yet. At run time, `optlint.param_groups(model, weight_decay)`
+        builds the split groups with the same policy the runtime checker uses.
+    """
+    references = (
+        "Loshchilov & Hutter, Decoupled Weight Decay Regularization (ICLR 2019)",
+        "timm `param_groups_weight_decay`; nanoGPT `configure_optimizers`",
+        "https://docs.pytorch.org/docs/stable/optim.html#per-parameter-options",
+    )
+    VALID = (
+        "import torch\nopt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)\n",
+        "import torch\nopt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)\n",
+        "import torch\nopt = torch.optim.AdamW([p for p in model.parameters() if p.ndim >= 2], lr=1e-3)\n",
+        "from torch import optim\nopt = optim.SGD([{'params': model.base.parameters()},\n"
+        "    {'params': model.classifier.parameters(), 'lr': 1e-3}], lr=1e-2, momentum=0.9)\n",
+        "def make(params):\n    import torch\n    return torch.optim.AdamW(params)\n",
+        "import torch\nopt = torch.optim.AdamW(model.parameters())  # noqa: OPT001\n",
+    )
+    INVALID = (
+        "import torch\nopt = torch.optim.AdamW(model.parameters(), lr=1e-3)\n",
+        "from torch import optim\nopt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-5)\n",
+        "import torch.optim as o\nopt = o.SGD(net.parameters(), 0.1, 0.9, 0, 5e-4)\n",
+        "from torch.optim import SGD\nopt = SGD([{'params': model.parameters(), 'weight_decay': 1e-4}], lr=0.1)\n",
+    )
+    REQUIRES = ("parameters", OPTIMIZER_NAMES)
+
+    def check(self, ctx) -> Iterator[RawFinding]:
+        for call in ctx.optimizer_calls:
+            for group in call.groups:
+                if group.params_of is None or group.weight_decay.provably_zero:
+                    continue
+                yield RawFinding(self.code, _message(call, group), call.node, call.node)
+                break  # one finding per call: the first offending group names the problem
+
+
+def _message(call, group) -> str:
+    decay = group.weight_decay.describe()
+    unknown = "" if group.weight_decay.known else "; if it is always 0, add `# noqa: OPT001`"
+    if call.kind == "factory":
+        return (
+            f"{call.display} got `{group.params_of}`'s parameters, not the module, so it skips "
+            f"timm's bias/norm split and decays them all with {decay}; pass the module itself{unknown}"
+        )
+    if group.index is not None:
+        return (
+            f"param group {group.index} of {call.display} decays every parameter of "
+            f"`{group.params_of}`, biases and norm weights included: {decay}; {_ADVICE}{unknown}"
+        )
+    return (
+        f"{call.display} decays every parameter of `{group.params_of}`, biases and norm weights "
+        f"included: {decay}; {_ADVICE}{unknown}"
+    )

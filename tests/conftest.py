@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+_EXPECT = re.compile(r"#\s*expect:\s*(?P<body>.*)$")
+_ITEM = re.compile(r'(?P<code>OPT\d{3})(?:\s+"(?P<text>[^"]*)")?')
+
+
+def expected_findings(path: Path) -> list[tuple[int, str, str | None]]:
+    """(row, code, message substring) from `# expect: OPT001 "text"; OPT006` comments."""
+    out = []
+    raw = path.read_bytes()
+    text = raw.decode("latin-1") if b"latin-1" in raw[:80] else raw.decode("utf-8-sig")
+    for row, line in enumerate(text.splitlines(), 1):
+        match = _EXPECT.search(line)
+        if match:
+            for item in match.group("body").split(";"):
+                found = _ITEM.search(item)
+                if found:
+                    out.append((row, found.group("code"), found.group("text")))
+    return sorted(out, key=lambda e: (e[0], e[1]))
+
+
+def static_fixtures() -> list[Path]:
+    return sorted((FIXTURES / "static").glob("*.py")) + [FIXTURES / "example_train.py"]
+
+
+@pytest.fixture
+def settings_all():
+    from optlint.config import FileConfig, resolve_settings
+
+    return resolve_settings(FileConfig(), ["ALL"])
+
+
+def check_text(source: str, select=("ALL",), path: str = "snippet.py"):
+    from optlint.checker import check_source
+    from optlint.config import FileConfig, resolve_settings
+
+    settings = resolve_settings(FileConfig(), list(select))
+    return check_source(path, source.encode("utf-8"), settings).findings
