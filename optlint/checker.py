@@ -121,16 +121,6 @@ def parse(text: str):
         raise SourceError("syntax error: too deeply nested to parse") from None
 
 
-def syntax_check(text: str) -> None:
-    """Raise SourceError if `text` is not Python, without building a LibCST tree if possible.
-
-    For files the pre-filter skips: the compiler's parser is ~20x cheaper than LibCST's.
-    Only if it fails is LibCST asked, since it knows newer syntax than this Python may.
-    """
-    if _python_syntax_error(text) is not None:
-        parse(text)
-
-
 class FileContext:
     """What rules see of one parsed file. Analyses are computed once, on first use."""
 
@@ -207,11 +197,9 @@ def check_source(path: str, data: bytes, settings: Settings) -> FileResult:
     if settings.prefilter:
         rules = [rule for rule in rules if settings.may_fire(rule, text)]
     if not rules:
+        # No enabled rule can fire on this text: it is not parsed at all (the pre-filter's
+        # whole point), so only reading and decoding problems are reported for it.
         result.skipped = True
-        try:
-            syntax_check(text)  # a file no rule reads still gets OPT000 if it is not Python
-        except SourceError as exc:
-            return _error(result, exc)
         return result
     try:
         module = parse(text)

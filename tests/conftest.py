@@ -44,3 +44,5 @@ def check_text(source: str, select=("ALL",), path: str = "snippet.py"):
 
     settings = resolve_settings(FileConfig(), list(select))
     return check_source(path, source.encode("utf-8"), settings).findings
+
+pytest_plugins = ["pytester"]

@@ -89,7 +89,8 @@ def test_unknown_selector_is_usage_error(project):
 
 def test_exit_zero(project):
     assert run("check", "--exit-zero", "train.py", cwd=project).exit_code == 0
-    (project / "broken.py").write_text("def f(:\n")
+    (project / "broken.py").write_bytes(b"\xff\xfe binary")
+    assert run("check", "broken.py", cwd=project).exit_code == 2
     assert run("check", "--exit-zero", "broken.py", cwd=project).exit_code == 0
     assert run("check", "--exit-zero", "--select", "NOPE", "train.py", cwd=project).exit_code == 2
 
@@ -102,10 +103,10 @@ def test_missing_path_is_error_but_others_still_checked(project):
 
 
 def test_bad_file_exit_2_and_other_files_checked(project):
-    (project / "broken.py").write_text("x = (\n")
+    (project / "broken.py").write_text("import torch\nopt = torch.optim.SGD(model.parameters(\n")
     result = run("check", ".", cwd=project)
     assert result.exit_code == 2
-    assert "broken.py:1:5: OPT000 syntax error: '(' was never closed" in result.stdout
+    assert "broken.py:2:39: OPT000 syntax error: '(' was never closed" in result.stdout
     assert "train.py:2:7: OPT001" in result.stdout
 
 

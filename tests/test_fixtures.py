@@ -31,7 +31,7 @@ def test_fixtures_cover_every_rule_that_is_static(settings_all):
 # Each bad input: (file, row, column, message fragment).
 BAD = [
     ("syntax_error.py", 2, 41, "'(' was never closed"),
-    ("bad_def.py", 1, 7, "invalid syntax"),
+    ("bad_def.py", 2, 10, "was never closed"),
     ("nul_byte.py", 1, 13, "NUL byte"),
     ("latin1_no_cookie.py", 2, 12, "not valid utf-8"),
     ("bad_cookie.py", 1, 1, "unknown encoding: klingon"),

@@ -46,7 +46,7 @@ class AdamCoupledL2(Rule):
         "import torch\nopt = torch.optim.Adam(w, lr=1e-3, weight_decay=1e-4)\n",
         "from torch.optim import NAdam\nopt = NAdam(w, 2e-3, (0.9, 0.999), 1e-8, 1e-2)\n",
     )
-    REQUIRES = (r"\b(?:Adam|NAdam|RAdam|Adamax)\b", r"\boptim\b")
+    REQUIRES = ("Adam", r"\b(?:Adam|NAdam|RAdam|Adamax)\b", r"\boptim\b")
 
     def check(self, ctx) -> Iterator[RawFinding]:
         for call in ctx.optimizer_calls:

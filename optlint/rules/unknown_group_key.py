@@ -64,7 +64,7 @@ class UnknownGroupKey(Rule):
         "import torch\nopt = torch.optim.SGD(w, lr=0.1)\nopt.add_param_group({'params': h, 'lr_mul': 2})\n",
     )
     # a group dict always spells its "params" key (literal key or dict(params=...))
-    REQUIRES = (r"""["']params["']|\bparams\s*=""", OPTIMIZER_NAMES)
+    REQUIRES = ("params", r"""["']params["']|\bparams\s*=""", OPTIMIZER_NAMES)
 
     def check(self, ctx) -> Iterator[RawFinding]:
         for call in ctx.optimizer_calls:
