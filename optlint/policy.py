@@ -21,6 +21,7 @@ Importing this module does not import torch; ``classify`` does.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -38,6 +39,8 @@ TOKEN_GLOBS = (
     "*relative_position_bias_table", "*rel_pos_h", "*rel_pos_w", "*cls_token", "*class_token",
     "*class_embedding", "*cls_emb", "*dist_token", "*reg_token*", "*mask_token",
 )
+_PRIVATE_WRAPPERS = re.compile(r"(?:^|(?<=\.))(?:_orig_mod|_fsdp_wrapped_module|_checkpoint_wrapped_module)\.")
+_TOKEN_NAME = re.compile("|".join(fnmatch.translate(glob) for glob in TOKEN_GLOBS))
 WRAPPER_PREFIXES = ("module.", "_orig_mod.", "_fsdp_wrapped_module.", "_checkpoint_wrapped_module.")
 _NORM_CLASS = re.compile(r"(?i)(?:norm|ln)$|RMSNorm|LayerNorm|ScaleNorm|FrozenBatchNorm")
 _NORM_LOCAL_NAME = re.compile(r"(?:^|[._])(?:norm\d*|ln(?:_\w+)?|layer_?norm|rms_?norm|bn\d*)$")
@@ -51,7 +54,9 @@ def canonical_name(name: str) -> str:
     """
     while name.startswith("module."):
         name = name[len("module."):]
-    return re.sub(r"(?:^|(?<=\.))(?:_orig_mod|_fsdp_wrapped_module|_checkpoint_wrapped_module)\.", "", name)
+    if "_orig_mod." in name or "_wrapped_module." in name:
+        name = _PRIVATE_WRAPPERS.sub("", name)
+    return name
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,7 @@ class ParamInfo:
         return self.role in NO_DECAY_ROLES
 
 
+@functools.lru_cache(maxsize=None)
 def _norm_types():
     import torch.nn as nn
     from torch.nn.modules.batchnorm import _NormBase
@@ -168,8 +174,17 @@ def _fsdp1_original_ndims(model) -> dict[str, int]:
     return ndims
 
 
+def _glob_matcher(globs: tuple[str, ...]):
+    if not globs:
+        return lambda name: False
+    return re.compile("|".join(fnmatch.translate(glob) for glob in globs)).match
+
+
 def classify_with(model, opts: PolicyOptions) -> dict[int, ParamInfo]:
     import torch.nn as nn
+
+    forced, excluded = _glob_matcher(opts.force_weight_decay), _glob_matcher(opts.no_weight_decay)
+    norm_cache: dict[int, bool] = {}
 
     infos: dict[int, ParamInfo] = {}
     original_ndims = _fsdp1_original_ndims(model)
@@ -193,7 +208,9 @@ def classify_with(model, opts: PolicyOptions) -> dict[int, ParamInfo]:
         for local, module, local_module in owners[key]:
             if opts.bias and info.ndim <= 1 and (local == "bias" or local.startswith("bias_") or local.endswith("_bias")):
                 reasons.append((BIAS, f"a bias of {type(module).__name__}"))
-            if opts.norm and is_norm_module(module, local_module, opts):
+            if opts.norm and id(module) not in norm_cache:
+                norm_cache[id(module)] = is_norm_module(module, local_module, opts)
+            if opts.norm and norm_cache[id(module)]:
                 reasons.append((NORM, f"an affine parameter of {type(module).__name__}"))
             if isinstance(module, (nn.Embedding, nn.EmbeddingBag)) and local == "weight":
                 reasons.append((EMBEDDING, f"the table of {type(module).__name__}"))
@@ -204,14 +221,14 @@ def classify_with(model, opts: PolicyOptions) -> dict[int, ParamInfo]:
                 reasons.append((TOKEN, "listed by the model's no_weight_decay()"))
             elif any(name.startswith(prefix) and keyword in name[len(prefix):] for prefix, keyword in hook_keywords):
                 reasons.append((TOKEN, "matched by the model's no_weight_decay_keywords()"))
-            elif any(fnmatch.fnmatchcase(name, glob) for glob in TOKEN_GLOBS):
+            elif _TOKEN_NAME.match(name):
                 reasons.append((TOKEN, "named like a token or position embedding"))
         # Tier 0, user overrides, decide last so they win.
         info.reasons = [text for _, text in reasons]
         roles = [role for role, _ in reasons]
-        if any(fnmatch.fnmatchcase(n, g) for n in names for g in opts.force_weight_decay):
+        if any(forced(n) for n in names):
             info.role, info.reasons = DECAY, ["forced by force_weight_decay"]
-        elif any(fnmatch.fnmatchcase(n, g) for n in names for g in opts.no_weight_decay):
+        elif any(excluded(n) for n in names):
             info.role = USER
             info.reasons.insert(0, "matched by no_weight_decay")
         else:
