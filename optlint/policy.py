@@ -20,8 +20,10 @@ Importing this module does not import torch; ``classify`` does.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
+import gc
 import re
 from dataclasses import dataclass, field
 
@@ -105,6 +107,22 @@ class ParamInfo:
         return self.role in NO_DECAY_ROLES
 
 
+@contextlib.contextmanager
+def paused_gc():
+    """Pause the cyclic GC while building many small objects for one model.
+
+    Each generation-2 collection walks the whole model graph: on a 100k-tensor model,
+    collections triggered by our own allocations cost more than the classification.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 @functools.lru_cache(maxsize=None)
 def _norm_types():
     import torch.nn as nn
@@ -126,22 +144,52 @@ def is_norm_module(module, local_name: str, options: PolicyOptions) -> bool:
     if any(_NORM_CLASS.search(klass.__name__) for klass in cls.__mro__ if klass.__module__ != "builtins"):
         # duck-typed norms (detectron2's LayerNorm, LLaMA's LlamaRMSNorm), but not containers
         # whose name merely ends in "ln" or "norm" and own matrices
-        return all(p.ndim <= 1 for p in module.parameters(recurse=False))
-    return bool(_NORM_LOCAL_NAME.search(local_name)) and not any(True for _ in module.children())
+        return all(p.ndim <= 1 for p in module._parameters.values() if p is not None)
+    return bool(_NORM_LOCAL_NAME.search(local_name)) and not module._modules
 
 
-def _hook_names(model, options: PolicyOptions) -> tuple[set[str], list[tuple[str, str]]]:
+def _all_module_paths(model) -> list[tuple[str, object]]:
+    """(dotted path, module) for every path to every submodule, shared modules included.
+
+    The same walk as ``named_modules(remove_duplicate=False)``, over the ``_modules`` dicts
+    directly: on a 100k-parameter model the generator machinery costs more than the check.
+    """
+    out = []
+    stack = [("", model, frozenset())]
+    while stack:
+        path, module, ancestors = stack.pop()
+        out.append((path, module))
+        children = getattr(module, "_modules", None)
+        if not children:
+            continue
+        inner = ancestors | {id(module)}
+        for name, child in reversed(list(children.items())):
+            if child is not None and id(child) not in inner:  # a module that contains itself
+                stack.append((f"{path}.{name}" if path else name, child, inner))
+    return out
+
+
+def _hook_names(modules, options: PolicyOptions) -> tuple[set[str], list[tuple[str, str]]]:
     """Names from no_weight_decay() and (prefix, keyword) pairs from no_weight_decay_keywords()."""
     names: set[str] = set()
     keywords: list[tuple[str, str]] = []
     if not options.use_model_hooks:
         return names, keywords
-    for module_name, module in model.named_modules():
+    called: set[int] = set()
+    hooks_of: dict[type, tuple[str, ...]] = {}  # which hook methods each class defines
+    for module_name, module in modules:
+        cls = type(module)
+        hooks = hooks_of.get(cls)
+        if hooks is None:
+            hooks = hooks_of[cls] = tuple(
+                attr for attr in ("no_weight_decay", "no_weight_decay_keywords") if callable(getattr(cls, attr, None))
+            )
+        if not hooks or id(module) in called:
+            continue
+        called.add(id(module))
         prefix = canonical_name(f"{module_name}.") if module_name else ""
-        for attr, sink in (("no_weight_decay", "names"), ("no_weight_decay_keywords", "keywords")):
-            hook = getattr(type(module), attr, None)
-            if not callable(hook):
-                continue
+        for attr in hooks:
+            sink = "names" if attr == "no_weight_decay" else "keywords"
             try:
                 found = getattr(module, attr)()
             except Exception:  # a user hook that needs arguments or state: ignore it
@@ -160,11 +208,11 @@ def classify(model, **options) -> dict[int, ParamInfo]:
     return classify_with(model, opts)
 
 
-def _fsdp1_original_ndims(model) -> dict[str, int]:
+def _fsdp1_original_ndims(modules) -> dict[str, int]:
     """FSDP1 with use_orig_params=True exposes flattened 1-D shards: recover the real ndim."""
     ndims: dict[str, int] = {}
-    for module_name, module in model.named_modules():
-        handle = getattr(module, "_handle", None)
+    for module_name, module in modules:
+        handle = module.__dict__.get("_handle")  # FSDP1 units only; avoids Module.__getattr__
         flat = getattr(handle, "flat_param", None) if handle is not None else None
         if flat is None or not hasattr(flat, "_fqns"):
             continue
@@ -187,20 +235,25 @@ def classify_with(model, opts: PolicyOptions) -> dict[int, ParamInfo]:
     norm_cache: dict[int, bool] = {}
 
     infos: dict[int, ParamInfo] = {}
-    original_ndims = _fsdp1_original_ndims(model)
+    modules = _all_module_paths(model)
+    original_ndims = _fsdp1_original_ndims(modules)
     owners: dict[int, list[tuple[str, object, str]]] = {}
-    for module_name, module in model.named_modules(remove_duplicate=False):
+    tensors: dict[int, object] = {}
+    for module_name, module in modules:
         local_module = module_name.rsplit(".", 1)[-1]
-        for local, param in module.named_parameters(recurse=False):
+        for local, param in module._parameters.items():
+            if param is None:
+                continue
             full = canonical_name(f"{module_name}.{local}" if module_name else local)
             info = infos.get(id(param))
             if info is None:
-                ndim = original_ndims.get(full, param.ndim)
+                tensors[id(param)] = param
+                ndim = original_ndims.get(full, param.ndim) if original_ndims else param.ndim
                 infos[id(param)] = info = ParamInfo([], ndim, param.requires_grad)
             if full not in info.names:
                 info.names.append(full)
             owners.setdefault(id(param), []).append((local, module, local_module))
-    hook_names, hook_keywords = _hook_names(model, opts)
+    hook_names, hook_keywords = _hook_names(modules, opts)
 
     for key, info in infos.items():
         reasons: list[tuple[str, str]] = []
@@ -219,28 +272,37 @@ def classify_with(model, opts: PolicyOptions) -> dict[int, ParamInfo]:
         for name in names:
             if name in hook_names:
                 reasons.append((TOKEN, "listed by the model's no_weight_decay()"))
-            elif any(name.startswith(prefix) and keyword in name[len(prefix):] for prefix, keyword in hook_keywords):
+            elif hook_keywords and any(
+                name.startswith(prefix) and keyword in name[len(prefix):] for prefix, keyword in hook_keywords
+            ):
                 reasons.append((TOKEN, "matched by the model's no_weight_decay_keywords()"))
             elif _TOKEN_NAME.match(name):
                 reasons.append((TOKEN, "named like a token or position embedding"))
         # Tier 0, user overrides, decide last so they win.
         info.reasons = [text for _, text in reasons]
         roles = [role for role, _ in reasons]
-        if any(forced(n) for n in names):
+        if opts.force_weight_decay and any(forced(n) for n in names):
             info.role, info.reasons = DECAY, ["forced by force_weight_decay"]
-        elif any(excluded(n) for n in names):
+        elif opts.no_weight_decay and any(excluded(n) for n in names):
             info.role = USER
             info.reasons.insert(0, "matched by no_weight_decay")
         else:
-            info.role = next((r for r in (BIAS, NORM, ONE_D, TOKEN) if r in roles), None) or (
-                USER if (EMBEDDING in roles and opts.embedding) else (EMBEDDING if EMBEDDING in roles else DECAY)
-            )
-            if info.role == USER:
-                info.reasons.insert(0, "an embedding table (embedding=True)")
-    for param in model.parameters():
-        if getattr(param, "_no_weight_decay", False) and id(param) in infos:
-            info = infos[id(param)]
-            if info.role == DECAY or info.role == EMBEDDING:
+            # reasons were appended in priority order: bias, norm, (embedding), 1-d, token
+            role = DECAY
+            for candidate in roles:
+                if candidate != EMBEDDING:
+                    role = candidate
+                    break
+            else:
+                if roles:  # only the embedding reason
+                    role = USER if opts.embedding else EMBEDDING
+                    if opts.embedding:
+                        info.reasons.insert(0, "an embedding table (embedding=True)")
+            info.role = role
+    for key, param in tensors.items():
+        if getattr(param, "_no_weight_decay", False):
+            info = infos[key]
+            if info.role in (DECAY, EMBEDDING):
                 info.role = USER
                 info.reasons.insert(0, "marked p._no_weight_decay = True")
     return infos

@@ -23,6 +23,7 @@ from optlint.policy import (
     PolicyOptions,
     canonical_name,
     classify_with,
+    paused_gc,
     shape_only_no_decay,
 )
 from optlint.rules.unknown_group_key import KNOWN_EXTRA_GROUP_KEYS, suggestion
@@ -97,6 +98,11 @@ def _label(name: str | None, group: int, index: int) -> str:
 
 def check_optimizer(optimizer, model=None, *, select=None, ignore=None, **options) -> list[RuntimeFinding]:
     """Audit `optimizer`'s param groups (against `model` when given). Never reads tensor data."""
+    with paused_gc():
+        return _check_optimizer(optimizer, model, select, ignore, options)
+
+
+def _check_optimizer(optimizer, model, select, ignore, options) -> list[RuntimeFinding]:
     groups = _validate(optimizer)
     codes = _codes(select, ignore)
     opts = PolicyOptions.from_kwargs(options)
@@ -192,7 +198,8 @@ def param_groups(model, weight_decay: float, *, keep_frozen: bool = False, **opt
     """
     policy = {k: v for k, v in options.items() if k in _POLICY_KEYS}
     extra = {k: v for k, v in options.items() if k not in _POLICY_KEYS}
-    infos = classify_with(model, PolicyOptions.from_kwargs(policy))
+    with paused_gc():
+        infos = classify_with(model, PolicyOptions.from_kwargs(policy))
     decay, no_decay = [], []
     for _, param in model.named_parameters():
         if not param.requires_grad and not keep_frozen:
