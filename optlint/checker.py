@@ -223,12 +223,43 @@ def check_source(path: str, data: bytes, settings: Settings) -> FileResult:
     return result
 
 
+def _line_indent(lines: list[str], row: int) -> str:
+    line = lines[row - 1] if 0 < row <= len(lines) else ""
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def _fix_dict(fix, positions, lines: list[str], newline: str) -> dict:
+    """A RawFix as the output contract's fix: message, applicability, text edits."""
+    from optlint.fixes import Layout
+
+    edits = []
+    for edit in fix.edits:
+        where = positions[edit.node]
+        layout = Layout(_line_indent(lines, where.start.line), newline)
+        content = edit.render(layout)
+        if edit.kind == "insert-before":
+            start = end = Position(where.start.line, 1)
+        else:
+            start = Position(where.start.line, where.start.column + 1)
+            end = Position(where.end.line, where.end.column + 1)
+        edits.append(
+            {
+                "content": content,
+                "location": {"row": start.row, "column": start.column},
+                "end_location": {"row": end.row, "column": end.column},
+            }
+        )
+    return {"message": fix.message, "applicability": "unsafe", "edits": edits}
+
+
 def _place(path: str, module, text: str, raw) -> list[Finding]:
-    """Positions for the raw findings, minus those a `# noqa` comment suppresses."""
+    """Positions (and fixes) for the raw findings, minus those a `# noqa` comment suppresses."""
     from libcst.metadata import MetadataWrapper, PositionProvider
 
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     comments = _comments_by_row(text)
+    lines = text.split("\n")
+    newline = "\r\n" if "\r\n" in text else "\n"
     placed, seen = [], set()
     for finding in raw:
         where = positions[finding.node]
@@ -239,6 +270,7 @@ def _place(path: str, module, text: str, raw) -> list[Finding]:
         if key in seen:
             continue
         seen.add(key)
+        fix = _fix_dict(finding.fix, positions, lines, newline) if finding.fix is not None else None
         placed.append(
             Finding(
                 path,
@@ -247,6 +279,7 @@ def _place(path: str, module, text: str, raw) -> list[Finding]:
                 Position(where.start.line, where.start.column + 1),
                 Position(where.end.line, where.end.column + 1),
                 span.start.line,
+                fix,
             )
         )
     return placed
@@ -260,11 +293,20 @@ def _error(result: FileResult, exc: SourceError) -> FileResult:
 
 
 def check_path(path: str, settings: Settings, display: str | None = None) -> FileResult:
-    """Read and check one file; a file that cannot be read becomes an OPT000 finding."""
+    """Read and check one file; a file that cannot be read becomes an OPT000 finding.
+
+    With ``settings.fix`` (or ``settings.diff``) fixable findings are applied, the result is
+    re-checked, and the file is written atomically (or the diff returned) when it changed.
+    """
     shown = display or path
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
         return _error(FileResult(shown), SourceError(f"cannot read file: {exc.strerror or exc}"))
-    return check_source(shown, data, settings)
+    result = check_source(shown, data, settings)
+    if not (settings.fix or settings.diff) or result.error:
+        return result
+    from optlint.apply_fixes import fix_file
+
+    return fix_file(path, shown, data, result, settings)

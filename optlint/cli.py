@@ -34,13 +34,15 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the selection.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--fix", is_flag=True, help="Apply fixes and write the files (fixes are unsafe: they change training, on purpose).")
+@click.option("--diff", is_flag=True, help="Print a unified diff of what --fix would change; write nothing.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain (usage errors still exit 2).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read settings from this TOML file.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--no-prefilter", is_flag=True, hidden=True, help="Parse every file (for testing the pre-filter).")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version, help="Show the version and exit.")
-def check(paths, select, ignore, extend_select, output_format, exit_zero, config_path, quiet, jobs, no_prefilter) -> None:
+def check(paths, select, ignore, extend_select, output_format, fix, diff, exit_zero, config_path, quiet, jobs, no_prefilter) -> None:
     """Check PATHS (files or folders; default: the current folder)."""
     from optlint.config import ConfigError, UsageError, config_for, exclusions, resolve_settings, split_codes
     from optlint.discovery import discover
@@ -67,15 +69,20 @@ def check(paths, select, ignore, extend_select, output_format, exit_zero, config
         click.echo(f"optlint: error: {path}: no such file or folder", err=True)
 
     settings.prefilter = not no_prefilter
+    settings.fix, settings.diff = fix and not diff, diff
     results = check_files(files, settings, jobs)
 
     findings = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key())
-    sys.stdout.write(FORMATTERS[output_format](findings))
+    fixed = sum(r.fixed for r in results)
+    if diff:
+        sys.stdout.write("".join(r.diff for r in sorted(results, key=lambda r: r.path) if r.diff))
+    else:
+        sys.stdout.write(FORMATTERS[output_format](findings))
     sys.stdout.flush()
 
     errors = sum(1 for r in results if r.error)
     if not quiet:
-        click.echo(_summary(len(findings), errors, len(files)), err=True)
+        click.echo(_summary(len(findings), errors, len(files), fixed, diff), err=True)
 
     if missing:
         sys.exit(EXIT_ERROR)  # a bad path is a usage error: --exit-zero does not hide it
@@ -83,11 +90,17 @@ def check(paths, select, ignore, extend_select, output_format, exit_zero, config
         sys.exit(EXIT_CLEAN)
     if errors:
         sys.exit(EXIT_ERROR)
+    if diff:
+        sys.exit(EXIT_FINDINGS if fixed else EXIT_CLEAN)
     sys.exit(EXIT_FINDINGS if findings else EXIT_CLEAN)
 
 
-def _summary(count: int, errors: int, checked: int) -> str:
+def _summary(count: int, errors: int, checked: int, fixed: int = 0, diff: bool = False) -> str:
     files = f"{checked} file{'s' if checked != 1 else ''} checked"
+    if diff:
+        return f"Would fix {fixed} finding{'s' if fixed != 1 else ''} ({files})."
+    if fixed:
+        return f"Fixed {fixed} finding{'s' if fixed != 1 else ''}, {count} remaining ({files})."
     if not count:
         return f"All checks passed ({files})."
     text = f"Found {count} finding{'s' if count != 1 else ''} ({files}"

@@ -37,13 +37,16 @@ class FileConfig:
     extend_exclude: list[str] = field(default_factory=list)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     extra_optimizers: dict[str, OptimizerSpec] = field(default_factory=dict)
+    fixable: list[str] | None = None
+    unfixable: list[str] = field(default_factory=list)
 
     @property
     def root(self) -> Path:
         return self.path.parent if self.path is not None else Path.cwd()
 
 
-_LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
+_LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude", "fixable", "unfixable")
+_CODE_LIST_KEYS = ("select", "ignore", "extend-select", "fixable", "unfixable")
 _ALLOWED = (*_LIST_KEYS, "per-file-ignores", "extra-optimizers")
 
 
@@ -106,7 +109,7 @@ def parse_table(table: dict, path: Path | None) -> FileConfig:
             raise ConfigError(f"{where}: unknown key `{key}`; allowed keys: {', '.join(_ALLOWED)}")
         if key in _LIST_KEYS:
             values = _string_list(value, key, where)
-            if key in ("select", "ignore", "extend-select"):
+            if key in _CODE_LIST_KEYS:
                 _check_selectors(values, key, where)
             setattr(config, key.replace("-", "_"), values)
         elif key == "per-file-ignores":
@@ -168,7 +171,9 @@ def resolve_settings(
     from optlint.settings import expand_selector_list
 
     per_file = [(p, frozenset(expand_selector_list(c))) for p, c in config.per_file_ignores.items()]
-    return Settings(enabled, per_file, dict(config.extra_optimizers), str(config.root))
+    fixable = frozenset(expand_selector_list(config.fixable if config.fixable is not None else ["ALL"]))
+    fixable -= frozenset(expand_selector_list(config.unfixable))
+    return Settings(enabled, per_file, dict(config.extra_optimizers), str(config.root), fixable=fixable)
 
 
 class UsageError(ConfigError):

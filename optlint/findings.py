@@ -41,3 +41,5 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     error: bool = False  # the file could not be read or parsed (an OPT000 finding says why)
     skipped: bool = False  # the text pre-filter showed no rule can fire
+    fixed: int = 0  # findings fixed (or that --diff would fix)
+    diff: str | None = None  # unified diff, with --diff

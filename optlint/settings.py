@@ -62,6 +62,9 @@ class Settings:
     extra_optimizers: dict[str, OptimizerSpec] = field(default_factory=dict)
     root: str = "."  # per-file-ignores patterns are relative to this folder (the config's)
     prefilter: bool = True  # skip files whose text no enabled rule can fire on
+    fixable: frozenset[str] = frozenset()  # codes whose fixes --fix/--diff apply
+    fix: bool = False  # apply fixes and write files
+    diff: bool = False  # compute fixes and return a diff; write nothing
 
     @cached_property
     def static_rules(self) -> list[Rule]:
@@ -110,4 +113,4 @@ class Settings:
 
     def __getstate__(self):
         # cached_property values hold compiled regexes and rule instances: rebuild them in workers.
-        return {k: v for k, v in self.__dict__.items() if k in ("enabled", "per_file_ignores", "extra_optimizers", "root", "prefilter")}
+        return {k: v for k, v in self.__dict__.items() if k in ("enabled", "per_file_ignores", "extra_optimizers", "root", "prefilter", "fixable", "fix", "diff")}

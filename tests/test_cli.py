@@ -59,7 +59,12 @@ def test_json_matches_output_contract(project):
     assert item["filename"] == str(project / "train.py")
     assert item["location"] == {"row": 2, "column": 7}
     assert item["end_location"] == {"row": 2, "column": 44}
-    assert item["fix"] is None and item["noqa_row"] == 2
+    assert item["noqa_row"] == 2
+    fix = item["fix"]
+    assert fix["applicability"] == "unsafe" and fix["message"]
+    [edit] = fix["edits"]
+    assert edit["location"] == item["location"] and edit["end_location"] == item["end_location"]
+    assert edit["content"].startswith("torch.optim.AdamW(\n    [\n")
     assert item["url"].endswith("#opt001-decay-all-params")
 
 

@@ -65,6 +65,9 @@ class CallSite:
     scope: Scope
     order: int
     path: tuple[int, ...]
+    #: The simple statement line the call sits in (None inside a compound statement's header);
+    #: an autofix may insert a statement before it.
+    statement: cst.SimpleStatementLine | None = None
 
 
 @dataclass(eq=False)
@@ -90,6 +93,7 @@ class FileFacts(cst.CSTVisitor):
         self.calls: list[CallSite] = []
         self.argparse: dict[str, ArgparseOption] = {}
         self._saved_paths: list[list[int]] = []  # the branch path outside each open scope
+        self._statement: cst.SimpleStatementLine | None = None
 
     # -- bookkeeping --------------------------------------------------------------------
 
@@ -129,6 +133,12 @@ class FileFacts(cst.CSTVisitor):
     leave_For_orelse = leave_While_orelse = leave_Try_orelse = leave_TryStar_orelse = leave_If_body
     visit_ExceptHandler_body = visit_ExceptStarHandler_body = visit_MatchCase_body = visit_If_body
     leave_ExceptHandler_body = leave_ExceptStarHandler_body = leave_MatchCase_body = leave_If_body
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._statement = node
+
+    def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._statement = None
 
     # -- scopes -------------------------------------------------------------------------
 
@@ -271,7 +281,8 @@ class FileFacts(cst.CSTVisitor):
             or last in self._candidate_names
             or any(arg.keyword is not None and arg.keyword.value == "weight_decay" for arg in node.args)
         ):
-            self.calls.append(CallSite(node, self._scope, self._tick(), tuple(self._path)))
+            statement = self._statement if self._scope.kind != "lambda" else None
+            self.calls.append(CallSite(node, self._scope, self._tick(), tuple(self._path), statement))
 
     def _record_argparse(self, node: cst.Call) -> None:
         flags: list[str] = []

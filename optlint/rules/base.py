@@ -29,6 +29,8 @@ class RawFinding:
     message: str
     node: "cst.CSTNode"
     span: "cst.CSTNode | None" = None  # the lines on which a `# noqa` suppresses it (default: node)
+    fix: object | None = None  # an optlint.fixes.RawFix
+    no_fix: str | None = None  # why there is no fix (for a fixable rule)
 
 
 class Rule:

@@ -4,6 +4,7 @@ from typing import Iterator
 
 from optlint.rules.base import RawFinding, Rule, register
 
+from optlint.fixes import NoFix, build_fix
 from optlint.optimizers import KNOWN_LAST_NAMES
 
 # What a finding needs in the text: whatever import form or alias reaches a known optimizer,
@@ -18,6 +19,7 @@ class DecayAllParams(Rule):
     code = "OPT001"
     name = "decay-all-params"
     summary = "Weight decay applied to every parameter of a module"
+    fixable = True
     what_it_does = """
         Finds optimizers built over all parameters of a module (`model.parameters()`, an
         unfiltered `named_parameters()` comprehension, a list, `filter` or `chain` of them,
@@ -49,8 +51,13 @@ class DecayAllParams(Rule):
         )
     """
     fix_safety = """
-        No automatic fix yet. At run time, `optlint.param_groups(model, weight_decay)`
-        builds the split groups with the same policy the runtime checker uses.
+        Unsafe: the fix changes training, on purpose. `optlint check --fix` rewrites the call
+        into a decay group (`p.ndim >= 2`) and a no-decay group (`p.ndim < 2`,
+        `"weight_decay": 0.0`), keeping the decay value where it was, every other argument,
+        and existing filters and group keys. A one-shot iterator is never iterated twice:
+        it is rebuilt from its source or materialized with `list(...)`; where neither is
+        safe (a receiver with side effects) the finding says why and nothing is written.
+        At run time, `optlint.param_groups(model, weight_decay)` applies the full policy.
     """
     references = (
         "Loshchilov & Hutter, Decoupled Weight Decay Regularization (ICLR 2019)",
@@ -79,7 +86,13 @@ class DecayAllParams(Rule):
             for group in call.groups:
                 if group.params_of is None or group.weight_decay.provably_zero:
                     continue
-                yield RawFinding(self.code, _message(call, group), call.node, call.node)
+                fix, reason = None, None
+                try:
+                    fix = build_fix(call, ctx.resolver)
+                except NoFix as exc:
+                    reason = str(exc)
+                message = _message(call, group) + (f" (no automatic fix: {reason})" if reason else "")
+                yield RawFinding(self.code, message, call.node, call.node, fix, reason)
                 break  # one finding per call: the first offending group names the problem
 
 
