@@ -12,7 +12,7 @@ import os
 import stat
 import tempfile
 
-from optlint.checker import SourceError, _error, check_source, decode, parse
+from optlint.checker import SourceError, _error, check_source, check_text, decode, parse
 from optlint.findings import FileResult, Finding
 
 MAX_PASSES = 4  # a fix can expose another (ruff loops the same way)
@@ -46,9 +46,8 @@ def apply_edits(text: str, findings: list[Finding]) -> tuple[str, int]:
     return text, applied
 
 
-def fix_file(path: str, shown: str, data: bytes, result: FileResult, settings) -> FileResult:
-    source = decode(data)
-    text = original = source.text
+def fix_text(path: str, text: str, result: FileResult, settings) -> tuple[str, FileResult, int]:
+    """Apply fixable findings to `text` until none is left; (new text, last result, fixes)."""
     fixed = 0
     for _ in range(MAX_PASSES):
         fixable = [f for f in result.findings if f.fix is not None and f.code in settings.fixable]
@@ -58,26 +57,64 @@ def fix_file(path: str, shown: str, data: bytes, result: FileResult, settings) -
         try:
             parse(new_text)
         except SourceError as exc:  # a bug in a fix: report it, write nothing
-            return _error(result, SourceError(f"internal error: the fix does not parse ({exc.message}); nothing written"))
+            raise SourceError(f"internal error: the fix does not parse ({exc.message}); nothing written") from None
         text, fixed = new_text, fixed + applied
-        encoded = text.encode(source.encoding)
-        result = check_source(shown, encoded, settings)
+        result = check_text(path, text, settings)
+    return text, result, fixed
+
+
+def fix_file(path: str, shown: str, data: bytes, result: FileResult, settings) -> FileResult:
+    notebook = shown.endswith(".ipynb")
+    if notebook:
+        from optlint import notebook as nb
+
+        virtual = nb.load(data)
+        original = virtual.text
+        result = check_text(shown, original, settings)
+    else:
+        source = decode(data)
+        original = source.text
+    try:
+        text, result, fixed = fix_text(shown, original, result, settings)
+    except SourceError as exc:
+        return _error(check_source(shown, data, settings), exc)
+    if notebook:
+        located = [nb.locate(virtual, f) for f in result.findings] if virtual.cells else result.findings
+        result.findings = sorted(located, key=Finding.sort_key)
     if text == original:
         return result
     result.fixed = fixed
+    if notebook:
+        try:
+            new_data = nb.dump(virtual, text)
+        except nb.NotebookError as exc:
+            return _error(result, SourceError(exc.message))
+        before_text, after_text = "\n".join(_cells(virtual, original)), "\n".join(_cells(virtual, text))
+    else:
+        new_data = text.encode(source.encoding)
+        before_text, after_text = original, text
     if settings.diff:
         result.diff = "".join(
             difflib.unified_diff(
-                original.splitlines(keepends=True), text.splitlines(keepends=True), shown, shown
+                before_text.splitlines(keepends=True), after_text.splitlines(keepends=True), shown, shown
             )
         )
         return result
+    if settings.stdout_fix:
+        result.fixed_output = new_data
+        return result
     try:
-        write_atomically(path, text.encode(source.encoding))
+        write_atomically(path, new_data)
     except OSError as exc:
         result.fixed = 0
         return _error(result, SourceError(f"cannot write the fix: {exc.strerror or exc}"))
     return result
+
+
+def _cells(virtual, text: str) -> list[str]:
+    from optlint.notebook import cell_sources
+
+    return cell_sources(virtual, text)
 
 
 def write_atomically(path: str, data: bytes) -> None:

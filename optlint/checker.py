@@ -183,13 +183,32 @@ def _file_noqa(text: str) -> frozenset[str] | None:
 
 def check_source(path: str, data: bytes, settings: Settings) -> FileResult:
     """Every finding for one file's bytes (the file itself is never imported or run)."""
-    result = FileResult(path)
-    codes = settings.codes_for(path)
+    if path.endswith(".ipynb"):
+        return check_notebook(path, data, settings)
     try:
         source = decode(data)
     except SourceError as exc:
-        return _error(result, exc)
-    text = source.text
+        return _error(FileResult(path), exc)
+    return check_text(path, source.text, settings)
+
+
+def check_notebook(path: str, data: bytes, settings: Settings) -> FileResult:
+    from optlint import notebook
+
+    try:
+        virtual = notebook.load(data)
+    except notebook.NotebookError as exc:
+        return _error(FileResult(path), SourceError(exc.message, exc.row, exc.column))
+    result = check_text(path, virtual.text, settings)
+    if virtual.cells:
+        result.findings = sorted((notebook.locate(virtual, f) for f in result.findings), key=Finding.sort_key)
+    return result
+
+
+def check_text(path: str, text: str, settings: Settings) -> FileResult:
+    """Every finding in decoded Python source `text`."""
+    result = FileResult(path)
+    codes = settings.codes_for(path)
     file_noqa = _file_noqa(text) if "optlint" in text else None
     if file_noqa is not None:
         codes = codes - file_noqa if file_noqa else frozenset()

@@ -7,6 +7,7 @@ This module never imports torch, and never imports the code it checks.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -33,7 +34,11 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (replaces the default set). ALL for every rule.")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the selection.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "json-lines", "github", "sarif"]), default="text", show_default=True)
+@click.option("-o", "--output-file", type=click.Path(dir_okay=False), help="Write the report to this file instead of standard output.")
+@click.option("--show-source", is_flag=True, help="Show the source lines of each finding (text format).")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings.")
+@click.option("--stdin-filename", help="The name of the file read from standard input (`-`), for messages and per-file-ignores.")
 @click.option("--fix", is_flag=True, help="Apply fixes and write the files (fixes are unsafe: they change training, on purpose).")
 @click.option("--diff", is_flag=True, help="Print a unified diff of what --fix would change; write nothing.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain (usage errors still exit 2).")
@@ -42,11 +47,11 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--no-prefilter", is_flag=True, hidden=True, help="Parse every file (for testing the pre-filter).")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version, help="Show the version and exit.")
-def check(paths, select, ignore, extend_select, output_format, fix, diff, exit_zero, config_path, quiet, jobs, no_prefilter) -> None:
+def check(paths, select, ignore, extend_select, output_format, output_file, show_source, statistics, stdin_filename, fix, diff, exit_zero, config_path, quiet, jobs, no_prefilter) -> None:
     """Check PATHS (files or folders; default: the current folder)."""
     from optlint.config import ConfigError, UsageError, config_for, exclusions, resolve_settings, split_codes
     from optlint.discovery import discover
-    from optlint.output import FORMATTERS
+    from optlint.output import FORMATTERS, format_statistics, format_text
     from optlint.runner import check_files
 
     paths = list(paths) or ["."]
@@ -64,25 +69,45 @@ def check(paths, select, ignore, extend_select, output_format, fix, diff, exit_z
         click.echo(f"optlint: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
 
-    files, missing = discover(paths, exclusions(config))
-    for path in missing:
-        click.echo(f"optlint: error: {path}: no such file or folder", err=True)
-
     settings.prefilter = not no_prefilter
     settings.fix, settings.diff = fix and not diff, diff
-    results = check_files(files, settings, jobs)
+    if paths == ["-"]:
+        files, missing = [], []
+        results = [_check_stdin(stdin_filename or "-", settings)]
+        if fix and not diff and results[0].fixed_output is not None:
+            sys.stdout.buffer.write(results[0].fixed_output)  # ruff's convention: the fixed code
+            sys.stdout.flush()
+    else:
+        files, missing = discover(paths, exclusions(config))
+        for path in missing:
+            click.echo(f"optlint: error: {path}: no such file or folder", err=True)
+        results = check_files(files, settings, jobs)
 
     findings = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key())
     fixed = sum(r.fixed for r in results)
+    stdin_fixed = paths == ["-"] and fix and not diff
     if diff:
-        sys.stdout.write("".join(r.diff for r in sorted(results, key=lambda r: r.path) if r.diff))
+        report = "".join(r.diff for r in sorted(results, key=lambda r: r.path) if r.diff)
+    elif statistics:
+        report = format_statistics(findings)
+    elif output_format == "text":
+        sources = _sources(findings) if show_source else None
+        color = output_file is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        report = format_text(findings, sources, color)
     else:
-        sys.stdout.write(FORMATTERS[output_format](findings))
-    sys.stdout.flush()
+        report = FORMATTERS[output_format](findings)
+    if output_file:
+        with open(output_file, "w", encoding="utf-8") as handle:
+            handle.write(report)
+    elif stdin_fixed:
+        sys.stderr.write(report)  # stdout holds the fixed code
+    else:
+        sys.stdout.write(report)
+        sys.stdout.flush()
 
     errors = sum(1 for r in results if r.error)
     if not quiet:
-        click.echo(_summary(len(findings), errors, len(files), fixed, diff), err=True)
+        click.echo(_summary(len(findings), errors, len(results), fixed, diff), err=True)
 
     if missing:
         sys.exit(EXIT_ERROR)  # a bad path is a usage error: --exit-zero does not hide it
@@ -93,6 +118,48 @@ def check(paths, select, ignore, extend_select, output_format, fix, diff, exit_z
     if diff:
         sys.exit(EXIT_FINDINGS if fixed else EXIT_CLEAN)
     sys.exit(EXIT_FINDINGS if findings else EXIT_CLEAN)
+
+
+def _check_stdin(name: str, settings):
+    """Check (and with --fix, fix) standard input as if it were the file `name`."""
+    from optlint.apply_fixes import fix_file
+    from optlint.checker import check_source
+
+    data = sys.stdin.buffer.read()
+    result = check_source(name, data, settings)
+    if (settings.fix or settings.diff) and not result.error:
+        settings.stdout_fix = True
+        result = fix_file(name, name, data, result, settings)
+        if result.fixed_output is None and not settings.diff:
+            result.fixed_output = data  # nothing to fix: echo the input unchanged
+    elif settings.fix:
+        result.fixed_output = data
+    return result
+
+
+def _sources(findings) -> dict:
+    """Source text per (path, cell), for --show-source."""
+    from optlint.checker import SourceError, decode
+
+    out: dict = {}
+    for f in findings:
+        key = (f.path, f.cell)
+        if key in out:
+            continue
+        try:
+            with open(f.path, "rb") as handle:
+                data = handle.read()
+            if f.cell is not None:
+                import json
+
+                cell = json.loads(data.decode("utf-8-sig"))["cells"][f.cell - 1]
+                source = cell.get("source", "")
+                out[key] = "".join(source) if isinstance(source, list) else source
+            else:
+                out[key] = decode(data).text
+        except (OSError, ValueError, KeyError, IndexError, SourceError):
+            out[key] = None
+    return out
 
 
 def _summary(count: int, errors: int, checked: int, fixed: int = 0, diff: bool = False) -> str:
@@ -110,9 +177,16 @@ def _summary(count: int, errors: int, checked: int, fixed: int = 0, diff: bool =
 
 
 @main.command()
-def rules() -> None:
+@click.option("--format", "output_format", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+def rules(output_format: str) -> None:
     """List every rule: code, name, default, where it runs, fixable."""
     from optlint.rules.base import all_rules
+
+    if output_format == "markdown":
+        from optlint.docs import rules_markdown
+
+        click.echo(rules_markdown(), nl=False)
+        return
 
     rows = [("code", "name", "default", "where", "fix", "summary")]
     for code, rule in all_rules().items():

@@ -129,7 +129,7 @@ def _is_venv(folder: str) -> bool:
     return os.path.exists(os.path.join(folder, "pyvenv.cfg"))
 
 
-def discover(paths: list[str], exclude: list[str], extensions=(".py",)) -> tuple[list[str], list[str]]:
+def discover(paths: list[str], exclude: list[str], extensions=(".py", ".ipynb")) -> tuple[list[str], list[str]]:
     """(files to check, paths that do not exist). Files come back sorted and unique."""
     found: set[str] = set()
     missing: list[str] = []

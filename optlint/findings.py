@@ -28,9 +28,10 @@ class Finding:
     end_location: Position
     noqa_row: int | None = None
     fix: dict | None = None
+    cell: int | None = None  # for notebooks: the 1-based index of the cell (rows are in the cell)
 
     def sort_key(self) -> tuple:
-        return (self.path, self.location.row, self.location.column, self.code, self.message)
+        return (self.path, self.cell or 0, self.location.row, self.location.column, self.code, self.message)
 
 
 @dataclass
@@ -43,3 +44,4 @@ class FileResult:
     skipped: bool = False  # the text pre-filter showed no rule can fire
     fixed: int = 0  # findings fixed (or that --diff would fix)
     diff: str | None = None  # unified diff, with --diff
+    fixed_output: bytes | None = None  # the fixed file, when fixing standard input

@@ -65,6 +65,7 @@ class Settings:
     fixable: frozenset[str] = frozenset()  # codes whose fixes --fix/--diff apply
     fix: bool = False  # apply fixes and write files
     diff: bool = False  # compute fixes and return a diff; write nothing
+    stdout_fix: bool = False  # return the fixed bytes instead of writing (standard input)
 
     @cached_property
     def static_rules(self) -> list[Rule]:
@@ -113,4 +114,4 @@ class Settings:
 
     def __getstate__(self):
         # cached_property values hold compiled regexes and rule instances: rebuild them in workers.
-        return {k: v for k, v in self.__dict__.items() if k in ("enabled", "per_file_ignores", "extra_optimizers", "root", "prefilter", "fixable", "fix", "diff")}
+        return {k: v for k, v in self.__dict__.items() if k in ("enabled", "per_file_ignores", "extra_optimizers", "root", "prefilter", "fixable", "fix", "diff", "stdout_fix")}
