@@ -124,11 +124,12 @@ def parse(text: str):
 class FileContext:
     """What rules see of one parsed file. Analyses are computed once, on first use."""
 
-    def __init__(self, module, settings: Settings) -> None:
+    def __init__(self, module, settings: Settings, text: str = "") -> None:
         from optlint.analysis.facts import collect_facts
         from optlint.analysis.resolve import Resolver
 
         self.module = module
+        self.text = text
         self.settings = settings
         self.facts = collect_facts(module, settings.candidate_names)
         self.resolver = Resolver(self.facts)
@@ -139,6 +140,13 @@ class FileContext:
 
         analyzer = CallAnalyzer(self.resolver, self.settings.extra_optimizers, self.facts.calls)
         return analyzer.analyze_all()
+
+    @cached_property
+    def positions(self):
+        """LibCST positions of every node: computed only when a rule or a finding needs them."""
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        return MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
 
 
 def _comments_by_row(text: str) -> dict[int, str]:
@@ -225,13 +233,13 @@ def check_text(path: str, text: str, settings: Settings) -> FileResult:
     except SourceError as exc:
         return _error(result, exc)
     try:
-        ctx = FileContext(module, settings)
+        ctx = FileContext(module, settings, text)
         raw = []
         for rule in rules:
             current = rule
             raw.extend(rule.check(ctx))
         if raw:
-            result.findings.extend(_place(path, module, text, raw))
+            result.findings.extend(_place(path, ctx.positions, text, raw))
     except RecursionError:
         return _error(result, SourceError("too deeply nested to analyze"))
     except Exception as exc:  # a bug in optlint must cost one file, never the run
@@ -245,6 +253,27 @@ def check_text(path: str, text: str, settings: Settings) -> FileResult:
 def _line_indent(lines: list[str], row: int) -> str:
     line = lines[row - 1] if 0 < row <= len(lines) else ""
     return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def _around_parens(lines: list[str], start: Position, end: Position, opening: int, closing: int):
+    """Widen a range to take in `opening` "(" before it and `closing` ")" after it."""
+    row, col = start.row, start.column - 1  # 0-based column of the first character
+    while opening:
+        col -= 1
+        while col < 0:
+            row -= 1
+            col = len(lines[row - 1]) - 1
+        if lines[row - 1][col] == "(":
+            opening -= 1
+    start = Position(row, col + 1)
+    row, col = end.row, end.column - 1  # 0-based column just after the last character
+    while closing:
+        while col >= len(lines[row - 1]):
+            row, col = row + 1, 0
+        if lines[row - 1][col] == ")":
+            closing -= 1
+        col += 1
+    return start, Position(row, col + 1)
 
 
 def _fix_dict(fix, positions, lines: list[str], newline: str) -> dict:
@@ -261,6 +290,8 @@ def _fix_dict(fix, positions, lines: list[str], newline: str) -> dict:
         else:
             start = Position(where.start.line, where.start.column + 1)
             end = Position(where.end.line, where.end.column + 1)
+            if edit.with_parens and getattr(edit.node, "lpar", None):
+                start, end = _around_parens(lines, start, end, len(edit.node.lpar), len(edit.node.rpar))
         edits.append(
             {
                 "content": content,
@@ -268,14 +299,11 @@ def _fix_dict(fix, positions, lines: list[str], newline: str) -> dict:
                 "end_location": {"row": end.row, "column": end.column},
             }
         )
-    return {"message": fix.message, "applicability": "unsafe", "edits": edits}
+    return {"message": fix.message, "applicability": fix.applicability, "edits": edits}
 
 
-def _place(path: str, module, text: str, raw) -> list[Finding]:
+def _place(path: str, positions, text: str, raw) -> list[Finding]:
     """Positions (and fixes) for the raw findings, minus those a `# noqa` comment suppresses."""
-    from libcst.metadata import MetadataWrapper, PositionProvider
-
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     comments = _comments_by_row(text)
     lines = text.split("\n")
     newline = "\r\n" if "\r\n" in text else "\n"

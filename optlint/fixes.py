@@ -47,12 +47,15 @@ class RawEdit:
     node: cst.CSTNode
     render: Callable[[Layout], str]
     kind: str = "replace"  # "replace": the node's text; "insert-before": at its line's start
+    #: The content includes the node's own parentheses (LibCST positions leave them out).
+    with_parens: bool = False
 
 
 @dataclass
 class RawFix:
     message: str
     edits: list[RawEdit] = field(default_factory=list)
+    applicability: str = "unsafe"  # ruff's terms: "safe" keeps behaviour, "unsafe" changes it
 
 
 # -- what an iterable of parameters is made of -------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from optlint import __version__
 
-_OFF_BY_DEFAULT = ("OPT003",)  # kept in sync with the registry by tests/test_integrations.py
+_OFF_BY_DEFAULT = ("OPT003", "OPT007")  # kept in sync with the registry by tests/test_integrations.py
 
 
 class Plugin:

@@ -26,10 +26,23 @@ def run_cli(*args):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
+def options(name: str) -> dict:
+    """`# fixture: select=OPT007 proof=identical` on a fixture's first line."""
+    first = (FIX / name).read_text(encoding="latin-1").splitlines()[0]
+    if not first.startswith("# fixture:"):
+        return {}
+    return dict(item.split("=", 1) for item in first[len("# fixture:"):].split())
+
+
+def select_args(name: str) -> list[str]:
+    select = options(name).get("select")
+    return ["--select", select] if select else []
+
+
 def fixed_copy(name: str, tmp_path):
     target = tmp_path / name
     shutil.copyfile(FIX / name, target)
-    result = run_cli("check", "--fix", "-q", str(target))
+    result = run_cli("check", "--fix", "-q", *select_args(name), str(target))
     return target, result
 
 
@@ -45,9 +58,11 @@ def test_fix_is_idempotent(name, tmp_path):
     target, _ = fixed_copy(name, tmp_path)
     once = target.read_bytes()
     mtime = target.stat().st_mtime_ns
-    result = run_cli("check", "--fix", str(target))
+    result = run_cli("check", "--fix", *select_args(name), str(target))
     assert target.read_bytes() == once and target.stat().st_mtime_ns == mtime
-    assert "OPT001" not in result.stdout
+    assert result.exit_code == 0, result.stdout  # nothing left: no finding at the fixed sites
+    report = run_cli("check", "--format", "json", "--select", "ALL", str(target)).stdout
+    assert [i for i in json.loads(report) if i["fix"] and i["code"] != "OPT007"] == []
 
 
 @pytest.mark.parametrize("name", FIXABLE)
@@ -57,9 +72,10 @@ def test_changes_stay_inside_the_reported_edits(name, tmp_path):
     from optlint.checker import decode
     from optlint.findings import Finding, Position
 
-    result = run_cli("check", "--format", "json", str(FIX / name))
+    result = run_cli("check", "--format", "json", *select_args(name), str(FIX / name))
     items = [i for i in json.loads(result.stdout) if i["fix"]]
-    assert items and all(i["fix"]["applicability"] == "unsafe" for i in items)
+    expected_applicability = "safe" if options(name).get("select") == "OPT007" else "unsafe"
+    assert items and all(i["fix"]["applicability"] == expected_applicability for i in items)
     findings = [
         Finding(i["filename"], i["code"], i["message"], Position(**i["location"]), Position(**i["end_location"]), i["noqa_row"], i["fix"])
         for i in items
@@ -111,8 +127,27 @@ def test_proof_by_execution(name):
     pytest.importorskip("torch")
     import optlint
 
-    before, after = _run(FIX / name), _run(EXPECTED / name)
+    proof = options(name).get("proof", "split")
+    after = _run(EXPECTED / name)
+    names_new = {id(p): n for n, p in after["model"].named_parameters(remove_duplicate=False)}
+    if proof == "fixed-runs":
+        with pytest.raises(ValueError, match="empty parameter list"):
+            _run(FIX / name)  # the bug: the second consumer got nothing
+        for key, fixed in _optimizers(after).items():
+            now, count = _param_settings(fixed, names_new)
+            assert sorted(now) == sorted(names_new.values()) and count == len(now), key
+        return
+    before = _run(FIX / name)
     old, new = _optimizers(before), _optimizers(after)
+    if proof == "identical":
+        names_old = {id(p): n for n, p in before["model"].named_parameters(remove_duplicate=False)}
+        for key in old:
+            assert _param_settings(old[key], names_old) == _param_settings(new[key], names_new), key
+        return
+    if "l2" in after:  # a fixed penalty sums the ndim >= 2 parameters only
+        expected = sum(p.pow(2).sum() for p in after["model"].parameters() if p.ndim >= 2)
+        assert float(after["l2"]) == pytest.approx(float(expected))
+        assert float(after["l1"]) == pytest.approx(float(sum(p.abs().sum() for p in after["model"].parameters() if p.ndim >= 2)))
     assert old.keys() == new.keys() and old
     names_old = {id(p): n for n, p in before["model"].named_parameters(remove_duplicate=False)}
     names_new = {id(p): n for n, p in after["model"].named_parameters(remove_duplicate=False)}
@@ -197,6 +232,6 @@ def test_unfixable_config(tmp_path):
 
 
 def test_fixed_scripts_are_valid_python_for_this_interpreter():
-    for path in EXPECTED.glob("*.py"):
+    for path in sorted(EXPECTED.glob("*.py")):
         proc = subprocess.run([sys.executable, "-m", "py_compile", str(path)], capture_output=True)
         assert proc.returncode == 0, proc.stderr

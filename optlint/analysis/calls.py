@@ -26,6 +26,8 @@ class Group:
     params_of: str | None  # module whose every parameter the group holds, as written
     weight_decay: Value
     keys: list[tuple[str, cst.CSTNode]] = field(default_factory=list)  # literal keys, for OPT006
+    params_node: cst.CSTNode | None = None  # the expression giving the group's parameters
+    params_where: Where | None = None
 
 
 @dataclass(eq=False)
@@ -168,20 +170,22 @@ class CallAnalyzer:
             return groups
         if params is None:
             return []
-        return [Group(None, None, self.resolver.all_params(params, where), decay)]
+        return [Group(None, None, self.resolver.all_params(params, where), decay, [], params, where)]
 
     def _group(self, node, where: Where, index: int | None, decay: Value) -> Group:
         items, _complete = self.resolver.mapping(node, where)
         params_of = None
         group_decay = decay
         keys = []
+        params_node = params_where = None
         for key, key_node, value_node, value_where in items:
             keys.append((key, key_node))
             if key == "params":
+                params_node, params_where = value_node, value_where
                 params_of = self.resolver.all_params(value_node, value_where)
             elif key == "weight_decay":
                 group_decay = self.resolver.evaluate(value_node, value_where)
-        return Group(index, node, params_of, group_decay, keys)
+        return Group(index, node, params_of, group_decay, keys, params_node, params_where)
 
     def _add_param_group(self, site: CallSite, where: Where) -> OptimizerCall | None:
         node = site.node
@@ -228,5 +232,5 @@ class CallAnalyzer:
             if args_expr is not None:
                 synthetic = cst.Attribute(value=args_expr, attr=cst.Name("weight_decay"))
                 decay = self.resolver.evaluate(synthetic, where)
-        groups = [Group(None, None, params_of, decay)]
+        groups = [Group(None, None, params_of, decay, [], params, where)]
         return OptimizerCall(site, "factory", spec, spec.name, decay, groups, True)

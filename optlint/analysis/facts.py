@@ -35,6 +35,7 @@ class Scope:
     kind: str  # "module", "class", "function", "lambda"
     parent: "Scope | None"
     name: str = ""
+    node: cst.CSTNode | None = None
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
     #: For a class scope: attribute name -> bindings from `self.<attr> = ...` in its methods.
     self_attributes: dict[str, list[Binding]] = field(default_factory=dict)
@@ -71,6 +72,17 @@ class CallSite:
 
 
 @dataclass(eq=False)
+class LoopSite:
+    """A for statement or a comprehension: where penalties and name splits live."""
+
+    node: cst.CSTNode  # cst.For, or a ListComp / GeneratorExp / SetComp
+    scope: Scope
+    order: int
+    path: tuple[int, ...]
+    statement: cst.SimpleStatementLine | None = None
+
+
+@dataclass(eq=False)
 class ArgparseOption:
     dest: str
     flag: str  # the option as the user types it, for messages ("--wd")
@@ -85,12 +97,15 @@ class FileFacts(cst.CSTVisitor):
     def __init__(self, candidate_names: frozenset[str]) -> None:
         super().__init__()
         self._candidate_names = candidate_names
-        self.module_scope = Scope("module", None)
+        self.module_scope = Scope("module", None, node=None)
         self._scope = self.module_scope
         self._order = 0
         self._path: list[int] = []
         self._block_ids = 0
         self.calls: list[CallSite] = []
+        self.loops: list[LoopSite] = []
+        self.class_scopes: dict[str, Scope] = {}
+        self.scopes: list[Scope] = [self.module_scope]
         self.argparse: dict[str, ArgparseOption] = {}
         self._saved_paths: list[list[int]] = []  # the branch path outside each open scope
         self._statement: cst.SimpleStatementLine | None = None
@@ -152,7 +167,8 @@ class FileFacts(cst.CSTVisitor):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._bind(node.name.value, "def", node)
         outer = self._scope
-        self._scope = Scope("function", outer, node.name.value)
+        self._scope = Scope("function", outer, node.name.value, node=node)
+        self.scopes.append(self._scope)
         self._saved_paths.append(self._path)
         self._path = []
         self._bind_parameters(node.params, outer)
@@ -163,7 +179,8 @@ class FileFacts(cst.CSTVisitor):
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         outer = self._scope
-        self._scope = Scope("lambda", outer)
+        self._scope = Scope("lambda", outer, node=node)
+        self.scopes.append(self._scope)
         self._saved_paths.append(self._path)
         self._path = []
         self._bind_parameters(node.params, outer)
@@ -174,7 +191,9 @@ class FileFacts(cst.CSTVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._bind(node.name.value, "class", node)
-        self._scope = Scope("class", self._scope, node.name.value)
+        self._scope = Scope("class", self._scope, node.name.value, node=node)
+        self.scopes.append(self._scope)
+        self.class_scopes[node.name.value] = self._scope
         self._saved_paths.append(self._path)
         self._path = []
 
@@ -258,6 +277,12 @@ class FileFacts(cst.CSTVisitor):
 
     def visit_For(self, node: cst.For) -> None:
         self._bind_target(node.target, None, "unknown")
+        self.loops.append(LoopSite(node, self._scope, self._tick(), tuple(self._path), self._statement))
+
+    def _comprehension(self, node) -> None:
+        self.loops.append(LoopSite(node, self._scope, self._tick(), tuple(self._path), self._statement))
+
+    visit_ListComp = visit_GeneratorExp = visit_SetComp = _comprehension
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:

@@ -269,6 +269,12 @@ class Resolver:
                     return replace(value, source=value.source or f"`{text}`")
                 return value
             return unknown(text)
+        if dotted_name(base) == "self.hparams":
+            return self._hparam(attr, text, where, depth)
+        if isinstance(base, cst.Name):
+            instance = self._instance_field(base.value, attr, where, depth)
+            if instance is not None:
+                return instance
         if isinstance(base, cst.Name) and self._is_parsed_args(base.value, where):
             option = self.facts.argparse.get(attr)
             if option is not None:
@@ -278,7 +284,49 @@ class Resolver:
                 return replace(default, source=f"the {option.flag} default", overridable=True)
         return unknown(text)
 
+    def _hparam(self, name: str, text: str, where: Where, depth: int) -> Value:
+        """Lightning: ``self.hparams.x`` after ``save_hyperparameters()`` is __init__'s ``x``."""
+        cls = self._class_of(where.scope)
+        init = next((b for b in cls.bindings.get("__init__", ()) if b.kind == "def"), None) if cls else None
+        if init is None:
+            return unknown(text)
+        for param in (*init.node.params.posonly_params, *init.node.params.params, *init.node.params.kwonly_params):
+            if param.name.value == name:
+                if param.default is None:
+                    return unknown(text, f"parameter `{name}` of __init__")
+                value = self.evaluate(param.default, Where(cls, init.order), depth + 1)
+                return replace(value, source=f"the default of parameter `{name}` in __init__ (self.hparams)", overridable=True)
+        return unknown(text)
+
+    def _instance_field(self, name: str, attr: str, where: Where, depth: int) -> Value | None:
+        """``cfg.x`` where ``cfg = Config(...)`` and Config (a dataclass, say) has a default for x."""
+        for binding in self.reaching(name, where)[:1]:
+            call = binding.node
+            if binding.kind != "assign" or not isinstance(call, cst.Call):
+                return None
+            qualname = self.qualname(call.func, Where.of_binding(binding))
+            if not qualname or not qualname.startswith("<local>."):
+                return None
+            cls = self.facts.class_scopes.get(qualname.rsplit(".", 1)[-1])
+            if cls is None:
+                return None
+            call_where = Where.of_binding(binding)
+            for arg in call.args:
+                if arg.keyword is not None and arg.keyword.value == attr:
+                    value = self.evaluate(arg.value, call_where, depth + 1)
+                    return value if value.source else replace(value, source=f"{name} = {cls.name}({attr}=...)")
+            fields = [b for b in cls.bindings.get(attr, ()) if b.kind == "assign"]
+            if not fields:
+                return None
+            value = self.evaluate(fields[-1].node, Where.of_binding(fields[-1]), depth + 1)
+            return replace(value, source=f"{cls.name}.{attr}", overridable=True)
+        return None
+
     def _evaluate_subscript(self, node: cst.Subscript, where: Where, depth: int) -> Value:
+        if dotted_name(node.value) == "self.hparams" and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            key = self.evaluate(node.slice[0].slice.value, where, depth + 1)
+            if key.known and isinstance(key.value, str):
+                return self._hparam(key.value, source_text(node), where, depth)
         if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
             key = self.evaluate(node.slice[0].slice.value, where, depth + 1)
             items = self.mapping(node.value, where, depth + 1)
