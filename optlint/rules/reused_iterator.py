@@ -18,6 +18,7 @@ class _Uses(cst.CSTVisitor):
         super().__init__()
         self.name, self.root = name, root
         self.found: list[cst.Name] = []
+        self.sequence_use = False  # len(x) or x[i]: only a sequence allows that, not an iterator
         self._targets: set[int] = set()
 
     def _skip_targets(self, target) -> None:
@@ -41,6 +42,16 @@ class _Uses(cst.CSTVisitor):
 
     def visit_CompFor(self, node) -> None:
         self._skip_targets(node.target)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value == "len" and len(node.args) == 1:
+            arg = node.args[0].value
+            if isinstance(arg, cst.Name) and arg.value == self.name:
+                self.sequence_use = True
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if isinstance(node.value, cst.Name) and node.value.value == self.name:
+            self.sequence_use = True
 
     def visit_Name(self, node: cst.Name) -> None:
         if node.value == self.name and id(node) not in self._targets:
@@ -102,8 +113,8 @@ class ReusedParamIterator(Rule):
         root = scope.node if scope.node is not None else ctx.module
         visitor = _Uses(name, root)
         root.visit(visitor)
-        if len(visitor.found) < 2:
-            return
+        if len(visitor.found) < 2 or visitor.sequence_use:
+            return  # `parameters()` of a non-module (GradBucket, say) may well return a list
         positions = ctx.positions
 
         def at(node, end=False):
