@@ -44,6 +44,19 @@ def check_files(files: list[str], settings: Settings, jobs: int | None = None) -
     methods = multiprocessing.get_all_start_methods()
     # fork shares the already-imported modules with workers; elsewhere fall back to the default.
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    chunksize = max(1, len(files) // (jobs * 8))
+    # Big files first, in small chunks: a few large files parsed last would leave a core idle.
+    order = sorted(range(len(files)), key=lambda i: -_size(files[i]))
+    chunksize = max(1, len(files) // (jobs * 64))
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(settings,)) as pool:
-        return list(pool.map(_check_in_worker, files, chunksize=chunksize))
+        results = list(pool.map(_check_in_worker, [files[i] for i in order], chunksize=chunksize))
+    ordered: list[FileResult] = [None] * len(files)  # type: ignore[list-item]
+    for index, result in zip(order, results):
+        ordered[index] = result
+    return ordered
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0

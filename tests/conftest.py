@@ -46,3 +46,14 @@ def check_text(source: str, select=("ALL",), path: str = "snippet.py"):
     return check_source(path, source.encode("utf-8"), settings).findings
 
 pytest_plugins = ["pytester"]
+
+from hypothesis import HealthCheck, settings as hypothesis_settings  # noqa: E402
+
+# A few hundred examples per property in CI; `--hypothesis-profile=long` for deeper runs.
+hypothesis_settings.register_profile(
+    "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
+hypothesis_settings.register_profile(
+    "long", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
+hypothesis_settings.load_profile("ci")

@@ -16,6 +16,7 @@ from typing import Iterator
 import libcst as cst
 
 from optlint.analysis.names import dotted_name
+from optlint.analysis.walk import walk
 
 
 @dataclass(eq=False)
@@ -91,11 +92,10 @@ class ArgparseOption:
     order: int
 
 
-class FileFacts(cst.CSTVisitor):
+class FileFacts:
     """Collects scopes, bindings, candidate calls and argparse options in one walk."""
 
     def __init__(self, candidate_names: frozenset[str]) -> None:
-        super().__init__()
         self._candidate_names = candidate_names
         self.module_scope = Scope("module", None, node=None)
         self._scope = self.module_scope
@@ -342,5 +342,5 @@ class _Unpacked:
 
 def collect_facts(module: cst.Module, candidate_names: frozenset[str]) -> FileFacts:
     facts = FileFacts(candidate_names)
-    module.visit(facts)
+    walk(facts, module)
     return facts

@@ -100,8 +100,6 @@ def penalty_kind(expr, var: str) -> str | None:
     if isinstance(expr, cst.BinaryOperation):
         if isinstance(expr.operator, cst.Power) and _is_var_expr(expr.left, var) and _number(expr.right) == 2:
             return "L2"
-        if isinstance(expr.operator, cst.Multiply) and dotted_name(expr.left) == var == dotted_name(expr.right):
-            return "L2"
         return penalty_kind(expr.left, var) or penalty_kind(expr.right, var)
     return None
 

@@ -48,6 +48,9 @@ class AdamCoupledL2(Rule):
     )
     REQUIRES = ("Adam", r"\b(?:Adam|NAdam|RAdam|Adamax)\b", r"\boptim\b")
 
+    def may_fire_tree(self, summary) -> bool:
+        return summary.calls_to(summary.callees(frozenset({"Adam", "NAdam", "RAdam", "Adamax"})))
+
     def check(self, ctx) -> Iterator[RawFinding]:
         for call in ctx.optimizer_calls:
             if call.kind != "optimizer" or call.spec.qualname not in COUPLED_ADAM:

@@ -63,6 +63,11 @@ class Rule:
     def check(self, ctx: "FileContext") -> Iterator[RawFinding]:
         return iter(())
 
+    def may_fire_tree(self, summary) -> bool:
+        """A second pre-filter on a summary of this Python's `ast` tree (cheap next to LibCST,
+        see rules/tree_filters.py): False only when the rule provably cannot fire."""
+        return True
+
     @classmethod
     def url(cls) -> str:
         return f"{DOCS_URL}#{cls.code.lower()}-{cls.name}"

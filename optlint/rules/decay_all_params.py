@@ -4,12 +4,35 @@ from typing import Iterator
 
 from optlint.rules.base import RawFinding, Rule, register
 
+import re
+
 from optlint.fixes import NoFix, build_fix
 from optlint.optimizers import KNOWN_LAST_NAMES
 
 # What a finding needs in the text: whatever import form or alias reaches a known optimizer,
 # its class name is written somewhere in the file; an unknown callee needs weight_decay=.
-OPTIMIZER_NAMES = r"\b(?:%s)\b|weight_decay" % "|".join(sorted(KNOWN_LAST_NAMES))
+def _trie_pattern(words) -> str:
+    """An alternation factored by common prefixes: the same language, ~2x faster to search."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node) -> str:
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        optional = "" in node
+        if len(branches) == 1 and not optional:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")" + ("?" if optional else "")
+
+    return build(trie)
+
+
+OPTIMIZER_NAMES = r"\b(?:%s)\b|weight_decay" % _trie_pattern(sorted(KNOWN_LAST_NAMES))
 
 _ADVICE = "put parameters with ndim < 2 (biases, norm weights) in a group with weight_decay=0.0"
 
@@ -79,7 +102,10 @@ class DecayAllParams(Rule):
         "import torch.optim as o\nopt = o.SGD(net.parameters(), 0.1, 0.9, 0, 5e-4)\n",
         "from torch.optim import SGD\nopt = SGD([{'params': model.parameters(), 'weight_decay': 1e-4}], lr=0.1)\n",
     )
-    REQUIRES = ("parameters", OPTIMIZER_NAMES)
+    REQUIRES = ("parameters", r"parameters\s*\(", OPTIMIZER_NAMES)
+
+    def may_fire_tree(self, summary) -> bool:
+        return summary.optimizer_call() and _mentions_any(summary)
 
     def check(self, ctx) -> Iterator[RawFinding]:
         for call in ctx.optimizer_calls:
@@ -94,6 +120,10 @@ class DecayAllParams(Rule):
                 message = _message(call, group) + (f" (no automatic fix: {reason})" if reason else "")
                 yield RawFinding(self.code, message, call.node, call.node, fix, reason)
                 break  # one finding per call: the first offending group names the problem
+
+
+def _mentions_any(summary) -> bool:
+    return summary.calls_to({"parameters", "named_parameters"})
 
 
 def _message(call, group) -> str:

@@ -39,7 +39,10 @@ class DoubleRegularization(Rule):
     INVALID = (
         "import torch\nopt = torch.optim.AdamW(model.parameters())\nl2 = sum(p.pow(2).sum() for p in model.parameters())\n",
     )
-    REQUIRES = ("parameters", PENALTY_WORDS, OPTIMIZER_NAMES)
+    REQUIRES = ("parameters", r"parameters\s*\(", PENALTY_WORDS, OPTIMIZER_NAMES)
+
+    def may_fire_tree(self, summary) -> bool:
+        return summary.has_penalty_loop
 
     def check(self, ctx) -> Iterator[RawFinding]:
         penalties = [p for p in find_penalties(ctx.facts.loops, ctx.resolver) if p.kind == "L2"]

@@ -10,7 +10,8 @@ from optlint.fixes import RawEdit, RawFix, code
 from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
 from optlint.rules.base import RawFinding, Rule, register
 
-PENALTY_WORDS = r"abs|pow|norm|\*\*|square"
+# Every penalty form penalty_kind() knows names one of these (keep the two in sync).
+PENALTY_WORDS = r"\babs\(|\bpow\(|\bnorm\(|vector_norm\(|\*\*\s*2|\bsquare\("
 
 
 @register
@@ -45,7 +46,10 @@ class ManualPenaltyAllParams(Rule):
         "reg = 0\nfor name, p in model.named_parameters():\n    reg = reg + torch.norm(p, 2)\n",
         "l2 = sum((p ** 2).sum() for p in self.parameters())\n",
     )
-    REQUIRES = ("parameters", PENALTY_WORDS)
+    REQUIRES = ("parameters", r"parameters\s*\(", PENALTY_WORDS)
+
+    def may_fire_tree(self, summary) -> bool:
+        return summary.has_penalty_loop
 
     def check(self, ctx) -> Iterator[RawFinding]:
         for penalty in find_penalties(ctx.facts.loops, ctx.resolver):

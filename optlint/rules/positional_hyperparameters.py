@@ -27,6 +27,9 @@ class PositionalHyperparameters(Rule):
     INVALID = ("import torch\nopt = torch.optim.SGD(w, 0.1, 0.9, 1e-4)\n",)
     REQUIRES = (OPTIMIZER_NAMES,)
 
+    def may_fire_tree(self, summary) -> bool:
+        return summary.calls_to(summary.callees(), min_positional=3)
+
     def check(self, ctx) -> Iterator[RawFinding]:
         for call in ctx.optimizer_calls:
             if call.kind != "optimizer" or not call.spec.complete:

@@ -7,15 +7,15 @@ import libcst as cst
 from optlint.analysis.loops import params_module
 from optlint.analysis.names import source_text
 from optlint.analysis.resolve import Where
+from optlint.analysis.walk import walk
 from optlint.fixes import RawEdit, RawFix, code
 from optlint.rules.base import RawFinding, Rule, register
 
 
-class _Uses(cst.CSTVisitor):
+class _Uses:
     """Loads of one name in one scope (nested functions, classes and lambdas excluded)."""
 
     def __init__(self, name: str, root) -> None:
-        super().__init__()
         self.name, self.root = name, root
         self.found: list[cst.Name] = []
         self.sequence_use = False  # len(x) or x[i]: only a sequence allows that, not an iterator
@@ -99,7 +99,11 @@ class ReusedParamIterator(Rule):
     fix_safety = "Unsafe (the second consumer now gets the parameters): wraps the binding in `list(...)`."
     VALID = ("params = list(model.parameters())\na = len(params)\nb = sorted(params)\n",)
     INVALID = ("params = model.parameters()\nn = len(list(params))\nopt = SGD(params, lr=0.1)\n",)
-    REQUIRES = ("parameters",)
+    REQUIRES = ("parameters", r"parameters\s*\(")
+
+    def may_fire_tree(self, summary) -> bool:
+        """Some name is bound to a call or generator that may be one-shot, and loaded twice."""
+        return summary.one_shot_reused()
 
     def check(self, ctx) -> Iterator[RawFinding]:
         for scope in ctx.facts.scopes:
@@ -112,7 +116,7 @@ class ReusedParamIterator(Rule):
     def _check_binding(self, ctx, scope, name, binding, bindings):
         root = scope.node if scope.node is not None else ctx.module
         visitor = _Uses(name, root)
-        root.visit(visitor)
+        walk(visitor, root)
         if len(visitor.found) < 2 or visitor.sequence_use:
             return  # `parameters()` of a non-module (GradBucket, say) may well return a list
         positions = ctx.positions

@@ -57,7 +57,7 @@ class SubstringNameSplit(Rule):
         "import torch\nfor name, p in model.named_parameters():\n    if 'bias' in name:\n        bias_p += [p]\n"
         "    else:\n        weight_p += [p]\nopt = torch.optim.SGD([{'params': weight_p, 'weight_decay': 1e-5}, {'params': bias_p, 'weight_decay': 0}])\n",
     )
-    REQUIRES = ("named_parameters", "weight_decay", r"\bin\b")
+    REQUIRES = ("named_parameters", r"named_parameters\s*\(", "weight_decay", r"\bin\b")
 
     def check(self, ctx) -> Iterator[RawFinding]:
         for site in ctx.facts.loops:

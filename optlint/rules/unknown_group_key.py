@@ -66,6 +66,9 @@ class UnknownGroupKey(Rule):
     # a group dict always spells its "params" key (literal key or dict(params=...))
     REQUIRES = ("params", r"""["']params["']|\bparams\s*=""", OPTIMIZER_NAMES)
 
+    def may_fire_tree(self, summary) -> bool:
+        return summary.params_dict and summary.calls_to(summary.callees() | {"add_param_group"})
+
     def check(self, ctx) -> Iterator[RawFinding]:
         for call in ctx.optimizer_calls:
             spec = call.spec
