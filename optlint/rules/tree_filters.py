@@ -77,6 +77,9 @@ class TreeSummary:
                 self._assignments.append((names, value))
             elif kind in (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.For):
                 self._loops.append(node)
+            elif kind is ast.ImportFrom:
+                # `from torch.optim import AdamW as Opt`: Opt reaches AdamW
+                self.aliases.extend((a.asname, a.name) for a in node.names if a.asname)
 
     @cached_property
     def params_names(self) -> set[str]:
