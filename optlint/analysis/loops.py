@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from optlint.analysis.facts import LoopSite
+from optlint.analysis.names import _EMPTY_MODULE as _CODE
 from optlint.analysis.names import dotted_name, source_text
 from optlint.analysis.resolve import Resolver, Where, _requires_grad_only
 
@@ -66,8 +67,14 @@ def params_module(node, resolver: Resolver, where: Where, depth: int = 0) -> str
 
 def penalty_kind(expr, var: str) -> str | None:
     """"L1" or "L2" if `expr` is a norm/abs/square of the variable `var`, else None."""
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Call):
+        # nn.L1Loss(reduction="sum")(p, torch.zeros_like(p)), nn.MSELoss()(p, zeros)
+        loss = (dotted_name(expr.func.func) or "").rsplit(".", 1)[-1]
+        return _loss_against_zeros(loss, expr.args, var)
     if isinstance(expr, cst.Call):
         func = dotted_name(expr.func) or ""
+        if func.rsplit(".", 1)[-1] in ("l1_loss", "mse_loss"):  # F.l1_loss(p, torch.zeros_like(p))
+            return _loss_against_zeros(func.rsplit(".", 1)[-1], expr.args, var)
         args = expr.args
         first = dotted_name(args[0].value) if args else None
         method_on_var = isinstance(expr.func, cst.Attribute) and _is_var_expr(expr.func.value, var)
@@ -102,6 +109,18 @@ def penalty_kind(expr, var: str) -> str | None:
             return "L2"
         return penalty_kind(expr.left, var) or penalty_kind(expr.right, var)
     return None
+
+
+_LOSSES = {"L1Loss": "L1", "l1_loss": "L1", "MSELoss": "L2", "mse_loss": "L2"}
+
+
+def _loss_against_zeros(loss: str, args, var: str) -> str | None:
+    if loss not in _LOSSES or len(args) < 2 or dotted_name(args[0].value) != var:
+        return None
+    target = args[1].value
+    text = _CODE.code_for_node(target)
+    zero = "zero" in text or (isinstance(target, (cst.Integer, cst.Float)) and target.evaluated_value == 0)
+    return _LOSSES[loss] if zero else None
 
 
 def _is_var_expr(node, var: str) -> bool:

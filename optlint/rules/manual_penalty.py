@@ -11,7 +11,7 @@ from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
 from optlint.rules.base import RawFinding, Rule, register
 
 # Every penalty form penalty_kind() knows names one of these (keep the two in sync).
-PENALTY_WORDS = r"\babs\(|\bpow\(|\bnorm\(|vector_norm\(|\*\*\s*2|\bsquare\("
+PENALTY_WORDS = r"\babs\(|\bpow\(|\bnorm\(|vector_norm\(|\*\*\s*2|\bsquare\(|L1Loss\(|MSELoss\(|l1_loss\(|mse_loss\("
 
 
 @register
@@ -22,7 +22,8 @@ class ManualPenaltyAllParams(Rule):
     fixable = True
     what_it_does = """
         Finds L1 and L2 penalties written by hand (`p.abs().sum()`, `torch.norm(p, 1)`,
-        `p.pow(2).sum()`, `(p ** 2).sum()`, `torch.linalg.norm(p)`, ...) accumulated over
+        `p.pow(2).sum()`, `(p ** 2).sum()`, `torch.linalg.norm(p)`, `nn.L1Loss()(p, zeros)`,
+        `F.mse_loss(p, torch.zeros_like(p))`, ...) accumulated over
         every parameter of a module, in a generator, a comprehension or a `for` loop.
     """
     why_bad = """

@@ -13,7 +13,7 @@ from functools import cached_property
 
 from optlint.optimizers import KNOWN_LAST_NAMES
 
-PENALTY_CALLS = frozenset({"abs", "pow", "norm", "square", "vector_norm"})
+PENALTY_CALLS = frozenset({"abs", "pow", "norm", "square", "vector_norm", "L1Loss", "MSELoss", "l1_loss", "mse_loss"})
 _ONE_SHOT_CALLS = frozenset({"parameters", "named_parameters", "filter", "map", "iter", "chain"})
 
 
