@@ -88,7 +88,7 @@ class PolicyOptions:
         return cls(**values)
 
 
-@dataclass
+@dataclass(slots=True)
 class ParamInfo:
     """One tensor of the model: every name it is known by, its role and why."""
 

@@ -35,7 +35,7 @@ _COUPLED_ADAM = tuple(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, eq=True)
 class RuntimeFinding:
     code: str
     message: str
