@@ -254,47 +254,33 @@ def _yields_named(node) -> bool:
 def _dict_twins(node, where: Where, resolver: Resolver, splitter: Splitter) -> tuple[str, str]:
     """The decay and no-decay twins of one group dict, other keys kept in order."""
     if isinstance(node, cst.Dict):
-        parts_decay, parts_none, has_wd = [], [], False
+        items = []
         for element in node.elements:
             if isinstance(element, cst.StarredDictElement):
                 raise NoFix("a group dict with `**` unpacking")
-            key = resolver.evaluate(element.key, where)
-            key_text, value_text = code(element.key).strip(), code(element.value).strip()
-            if key.value == "params":
-                decay, no_decay = splitter.source(element.value, where).split()
-                parts_decay.append(f"{key_text}: {decay}")
-                parts_none.append(f"{key_text}: {no_decay}")
-            elif key.value == "weight_decay":
-                has_wd = True
-                parts_decay.append(f"{key_text}: {value_text}")
-                parts_none.append(f"{key_text}: 0.0")
-            else:
-                parts_decay.append(f"{key_text}: {value_text}")
-                parts_none.append(f"{key_text}: {value_text}")
-        if not has_wd:
-            parts_none.append('"weight_decay": 0.0')
-        return "{" + ", ".join(parts_decay) + "}", "{" + ", ".join(parts_none) + "}"
-    if isinstance(node, cst.Call) and dotted_name(node.func) == "dict":
-        parts_decay, parts_none, has_wd = [], [], False
-        for arg in node.args:
-            if arg.keyword is None:
-                raise NoFix("a dict(...) group with positional arguments")
-            key, value_text = arg.keyword.value, code(arg.value).strip()
-            if key == "params":
-                decay, no_decay = splitter.source(arg.value, where).split()
-                parts_decay.append(f"params={decay}")
-                parts_none.append(f"params={no_decay}")
-            elif key == "weight_decay":
-                has_wd = True
-                parts_decay.append(f"weight_decay={value_text}")
-                parts_none.append("weight_decay=0.0")
-            else:
-                parts_decay.append(f"{key}={value_text}")
-                parts_none.append(f"{key}={value_text}")
-        if not has_wd:
-            parts_none.append("weight_decay=0.0")
-        return "dict(" + ", ".join(parts_decay) + ")", "dict(" + ", ".join(parts_none) + ")"
-    raise NoFix("the param group is not a dict literal")
+            items.append((resolver.evaluate(element.key, where).value, code(element.key).strip(), element.value))
+        pair, opening, closing, new_key = "{}: {}", "{", "}", '"weight_decay"'
+    elif isinstance(node, cst.Call) and dotted_name(node.func) == "dict":
+        if any(arg.keyword is None for arg in node.args):
+            raise NoFix("a dict(...) group with positional arguments")
+        items = [(arg.keyword.value, arg.keyword.value, arg.value) for arg in node.args]
+        pair, opening, closing, new_key = "{}={}", "dict(", ")", "weight_decay"
+    else:
+        raise NoFix("the param group is not a dict literal")
+    decay_parts, no_decay_parts = [], []
+    for key, key_text, value in items:
+        value_text = code(value).strip()
+        if key == "params":
+            decay, no_decay = splitter.source(value, where).split()
+        elif key == "weight_decay":
+            decay, no_decay = value_text, "0.0"
+        else:
+            decay = no_decay = value_text
+        decay_parts.append(pair.format(key_text, decay))
+        no_decay_parts.append(pair.format(key_text, no_decay))
+    if not any(key == "weight_decay" for key, _, _ in items):
+        no_decay_parts.append(pair.format(new_key, "0.0"))
+    return opening + ", ".join(decay_parts) + closing, opening + ", ".join(no_decay_parts) + closing
 
 
 def _arg_text(arg: cst.Arg) -> str:
