@@ -31,6 +31,8 @@ def assert_sane(text: str, findings) -> None:
 def test_any_python_program_is_checked_without_internal_error(source):
     result = check_text("generated.py", source, UNFILTERED)
     assert_sane(source, result.findings)
+    fixed, _, _ = fix_text("generated.py", source, check_text("generated.py", source, FIXING), FIXING)
+    compile(fixed, "fixed.py", "exec")  # --fix output always parses
 
 
 @given(hypothesmith.from_node(cst.Module))
