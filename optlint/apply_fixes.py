@@ -88,7 +88,7 @@ def fix_file(path: str, shown: str, data: bytes, result: FileResult, settings) -
         try:
             new_data = nb.dump(virtual, text)
         except nb.NotebookError as exc:
-            return _error(result, SourceError(exc.message))
+            return _error(result, exc)
         before_text, after_text = "\n".join(_cells(virtual, original)), "\n".join(_cells(virtual, text))
     else:
         new_data = text.encode(source.encoding)

@@ -156,6 +156,13 @@ class FileContext:
         return analyzer.analyze_all()
 
     @cached_property
+    def penalties(self):
+        """Hand-written L1/L2 penalties in loops and comprehensions (OPT004 and OPT005)."""
+        from optlint.analysis.loops import find_penalties
+
+        return find_penalties(self.facts.loops, self.resolver)
+
+    @cached_property
     def positions(self):
         """LibCST positions of every node: computed only when a rule or a finding needs them."""
         from libcst.metadata import MetadataWrapper, PositionProvider
@@ -220,7 +227,7 @@ def check_notebook(path: str, data: bytes, settings: Settings) -> FileResult:
     try:
         virtual = notebook.load(data)
     except notebook.NotebookError as exc:
-        return _error(FileResult(path), SourceError(exc.message, exc.row, exc.column))
+        return _error(FileResult(path), exc)
     result = check_text(path, virtual.text, settings)
     if virtual.cells:
         result.findings = sorted((notebook.locate(virtual, f) for f in result.findings), key=Finding.sort_key)

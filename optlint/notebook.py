@@ -13,6 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 
+from optlint.checker import SourceError
 from optlint.findings import Finding, Position
 
 BOUNDARY = "# optlint: cell boundary"
@@ -20,10 +21,8 @@ _MAGIC = re.compile(r"^\s*(?:[%!]|\w[\w.]*\s*=\s*[%!]|[\w.]+\?{1,2}\s*$)")
 _PLACEHOLDER = re.compile(r"^(\s*)pass  # optlint-magic-(\d+)$")
 
 
-class NotebookError(Exception):
-    def __init__(self, message: str, row: int = 1, column: int = 1) -> None:
-        super().__init__(message)
-        self.message, self.row, self.column = message, row, column
+class NotebookError(SourceError):
+    """A notebook that cannot be read (its position is in the JSON file)."""
 
 
 @dataclass

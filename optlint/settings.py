@@ -114,4 +114,5 @@ class Settings:
 
     def __getstate__(self):
         # cached_property values hold compiled regexes and rule instances: rebuild them in workers.
-        return {k: v for k, v in self.__dict__.items() if k in ("enabled", "per_file_ignores", "extra_optimizers", "root", "prefilter", "fixable", "fix", "diff", "stdout_fix")}
+        cached = {name for name, value in vars(type(self)).items() if isinstance(value, cached_property)}
+        return {k: v for k, v in self.__dict__.items() if k not in cached}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from optlint.analysis.loops import find_penalties, params_module
+from optlint.analysis.loops import params_module
 from optlint.rules.base import RawFinding, Rule, register
 from optlint.rules.decay_all_params import OPTIMIZER_NAMES
 from optlint.rules.manual_penalty import PENALTY_WORDS
@@ -45,7 +45,7 @@ class DoubleRegularization(Rule):
         return summary.has_penalty_loop
 
     def check(self, ctx) -> Iterator[RawFinding]:
-        penalties = [p for p in find_penalties(ctx.facts.loops, ctx.resolver) if p.kind == "L2"]
+        penalties = [p for p in ctx.penalties if p.kind == "L2"]
         if not penalties:
             return
         for call in ctx.optimizer_calls:

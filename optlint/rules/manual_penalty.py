@@ -4,7 +4,6 @@ from typing import Iterator
 
 import libcst as cst
 
-from optlint.analysis.loops import find_penalties
 from optlint.analysis.names import source_text
 from optlint.fixes import RawEdit, RawFix, code
 from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
@@ -53,7 +52,7 @@ class ManualPenaltyAllParams(Rule):
         return summary.has_penalty_loop
 
     def check(self, ctx) -> Iterator[RawFinding]:
-        for penalty in find_penalties(ctx.facts.loops, ctx.resolver):
+        for penalty in ctx.penalties:
             if not penalty.all_params:
                 continue
             message = (
