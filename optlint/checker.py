@@ -266,18 +266,18 @@ def check_text(path: str, text: str, settings: Settings) -> FileResult:
     # from Python 3.11 Python-to-Python recursion does not grow the C stack, so allow more.
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, _ANALYSIS_RECURSION_LIMIT))
+    current = None  # the rule running, for the internal-error message
     try:
         ctx = FileContext(module, settings, text)
         raw = []
-        for rule in rules:
-            current = rule
-            raw.extend(rule.check(ctx))
+        for current in rules:
+            raw.extend(current.check(ctx))
         if raw:
             result.findings.extend(_place(path, ctx.positions, text, raw))
     except RecursionError:
         return _error(result, SourceError("too deeply nested to analyze"))
     except Exception as exc:  # a bug in optlint must cost one file, never the run
-        where = f"{current.code} ({current.name})" if "current" in locals() else "the analysis"
+        where = f"{current.code} ({current.name})" if current is not None else "the analysis"
         message = f"internal error in {where}: {type(exc).__name__}: {exc}; please report it"
         return _error(result, SourceError(message))
     finally:
