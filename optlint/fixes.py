@@ -338,16 +338,11 @@ def build_fix(call: OptimizerCall, resolver: Resolver) -> RawFix:
     if params is None or how not in ("keyword", "positional"):
         raise NoFix("the parameters are not passed as a plain argument")
     if call.groups and call.groups[0].index is not None:
+        if isinstance(params, cst.Name):
+            return _group_list_binding_fix(call, params, resolver, splitter, edits)
         if not isinstance(params, (cst.List, cst.Tuple)):
             raise NoFix("the param groups are built outside the call")
-        group_texts = []
-        for element, group in zip([e for e in params.elements], call.groups):
-            if isinstance(element, cst.StarredElement):
-                raise NoFix("a starred element in the group list")
-            if group.params_of is not None and not group.weight_decay.provably_zero:
-                group_texts.extend(_dict_twins(element.value, where, resolver, splitter))
-            else:
-                group_texts.append(code(element.value).strip())
+        group_texts = _split_groups(params, call, where, resolver, splitter)
     else:
         decay, no_decay = splitter.source(params, where).split()
         group_texts = [f'{{"params": {decay}}}', f'{{"params": {no_decay}, "weight_decay": 0.0}}']
@@ -371,6 +366,33 @@ def build_fix(call: OptimizerCall, resolver: Resolver) -> RawFix:
 
         edits.append(RawEdit(node, render))
     return RawFix("split into decay and no-decay (ndim < 2) param groups", edits)
+
+
+def _split_groups(literal, call: OptimizerCall, where: Where, resolver: Resolver, splitter: Splitter) -> list[str]:
+    """The group list's elements, each offending group replaced by its twins."""
+    texts = []
+    for element, group in zip(literal.elements, call.groups):
+        if isinstance(element, cst.StarredElement):
+            raise NoFix("a starred element in the group list")
+        if group.params_of is not None and not group.weight_decay.provably_zero:
+            texts.extend(_dict_twins(element.value, where, resolver, splitter))
+        else:
+            texts.append(code(element.value).strip())
+    return texts
+
+
+def _group_list_binding_fix(call, name: cst.Name, resolver, splitter, edits) -> RawFix:
+    """``groups = [{...}, ...]`` then ``AdamW(groups)``: split the groups where the list is written."""
+    site = call.site
+    bindings = resolver.reaching(name.value, Where(site.scope, site.order, site.path))
+    if len(bindings) != 1 or bindings[0].kind != "assign" or not isinstance(bindings[0].node, (cst.List, cst.Tuple)):
+        raise NoFix(f"the param groups in `{name.value}` are not one list literal in this file")
+    literal = bindings[0].node
+    if "#" in code(literal):
+        raise NoFix(f"the group list `{name.value}` holds comments")
+    texts = _split_groups(literal, call, Where.of_binding(bindings[0]), resolver, splitter)
+    edits.append(RawEdit(literal, lambda layout: _group_list(texts, layout, 0), with_parens=True))
+    return RawFix(f"split the groups of `{name.value}` into decay and no-decay (ndim < 2) twins", edits)
 
 
 def _add_param_group_fix(call, resolver, where, splitter, edits) -> RawFix:
