@@ -65,8 +65,13 @@ def params_module(node, resolver: Resolver, where: Where, depth: int = 0) -> str
 # -- penalties ----------------------------------------------------------------------------
 
 
-def penalty_kind(expr, var: str) -> str | None:
-    """"L1" or "L2" if `expr` is a norm/abs/square of the variable `var`, else None."""
+def penalty_kind(expr, var: str, losses: dict[str, str] | None = None) -> str | None:
+    """"L1" or "L2" if `expr` is a norm/abs/square of the variable `var`, else None.
+
+    `losses` maps names bound to loss objects (``crit = nn.L1Loss()``) to their class name.
+    """
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and losses and expr.func.value in losses:
+        return _loss_against_zeros(losses[expr.func.value], expr.args, var)  # crit(p, zeros)
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Call):
         # nn.L1Loss(reduction="sum")(p, torch.zeros_like(p)), nn.MSELoss()(p, zeros)
         loss = (dotted_name(expr.func.func) or "").rsplit(".", 1)[-1]
@@ -80,7 +85,7 @@ def penalty_kind(expr, var: str) -> str | None:
         method_on_var = isinstance(expr.func, cst.Attribute) and _is_var_expr(expr.func.value, var)
         last = expr.func.attr.value if isinstance(expr.func, cst.Attribute) else func
         if isinstance(expr.func, cst.Attribute) and last in ("sum", "mean") and not args:
-            return penalty_kind(expr.func.value, var)  # p.abs().sum(), (p ** 2).sum()
+            return penalty_kind(expr.func.value, var, losses)  # p.abs().sum(), (p ** 2).sum()
         if method_on_var and last == "abs":
             return "L1"
         if method_on_var and last in ("square",):
@@ -96,7 +101,7 @@ def penalty_kind(expr, var: str) -> str | None:
                     order = _number(arg.value)
             return "L1" if order == 1 else "L2"
         if func in ("torch.sum", "torch.mean") and args:
-            return penalty_kind(args[0].value, var)
+            return penalty_kind(args[0].value, var, losses)
         if func == "torch.abs" and first == var:
             return "L1"
         if func == "torch.square" and first == var:
@@ -107,7 +112,7 @@ def penalty_kind(expr, var: str) -> str | None:
     if isinstance(expr, cst.BinaryOperation):
         if isinstance(expr.operator, cst.Power) and _is_var_expr(expr.left, var) and _number(expr.right) == 2:
             return "L2"
-        return penalty_kind(expr.left, var) or penalty_kind(expr.right, var)
+        return penalty_kind(expr.left, var, losses) or penalty_kind(expr.right, var, losses)
     return None
 
 
@@ -117,7 +122,7 @@ _LOSSES = {"L1Loss": "L1", "l1_loss": "L1", "MSELoss": "L2", "mse_loss": "L2"}
 def _loss_against_zeros(loss: str, args, var: str) -> str | None:
     if loss not in _LOSSES or len(args) < 2 or dotted_name(args[0].value) != var:
         return None
-    target = args[1].value
+    target = next((a.value for a in args[1:] if a.keyword is not None and a.keyword.value == "target"), args[1].value)
     text = _CODE.code_for_node(target)
     zero = "zero" in text or (isinstance(target, (cst.Integer, cst.Float)) and target.evaluated_value == 0)
     return _LOSSES[loss] if zero else None
@@ -145,8 +150,22 @@ class Penalty:
     var: str
 
 
+def loss_objects(facts) -> dict[str, str]:
+    """Names bound to ``nn.L1Loss(...)`` / ``nn.MSELoss(...)`` anywhere in the file."""
+    losses = {}
+    for scope in facts.scopes:
+        for name, bindings in scope.bindings.items():
+            for binding in bindings:
+                if binding.kind == "assign" and isinstance(binding.node, cst.Call):
+                    cls = (dotted_name(binding.node.func) or "").rsplit(".", 1)[-1]
+                    if cls in ("L1Loss", "MSELoss"):
+                        losses[name] = cls
+    return losses
+
+
 def find_penalties(loops: list[LoopSite], resolver: Resolver) -> list[Penalty]:
     found = []
+    losses = loss_objects(resolver.facts)
     for site in loops:
         parts = loop_parts(site.node)
         if parts is None:
@@ -158,10 +177,10 @@ def find_penalties(loops: list[LoopSite], resolver: Resolver) -> list[Penalty]:
         if var is None or module is None:
             continue
         if isinstance(site.node, cst.For):
-            kind, node = _loop_penalty(site.node, var)
+            kind, node = _loop_penalty(site.node, var, losses)
             filtered = _loop_filtered(site.node, var)
         else:
-            kind, node = penalty_kind(site.node.elt, var), site.node
+            kind, node = penalty_kind(site.node.elt, var, losses), site.node
             filtered = not all(_requires_grad_only(c, var) for c in conditions)
         if kind is None:
             continue
@@ -170,7 +189,7 @@ def find_penalties(loops: list[LoopSite], resolver: Resolver) -> list[Penalty]:
     return found
 
 
-def _loop_penalty(loop: cst.For, var: str):
+def _loop_penalty(loop: cst.For, var: str, losses: dict[str, str]):
     """An accumulation `acc += f(p)` / `acc = acc + f(p)` directly in the loop body."""
     body = loop.body.body if isinstance(loop.body, cst.IndentedBlock) else []
     for statement in body:
@@ -183,7 +202,7 @@ def _loop_penalty(loop: cst.For, var: str):
             elif isinstance(small, cst.Assign) and isinstance(small.value, cst.BinaryOperation):
                 value = small.value
             if value is not None:
-                kind = penalty_kind(value, var)
+                kind = penalty_kind(value, var, losses)
                 if kind:
                     return kind, statement
     return None, None

@@ -45,6 +45,7 @@ class TreeSummary:
         self.loads: Counter = Counter()
         self.weight_decay_keyword = False  # some call passes weight_decay=
         self.params_dict = False  # a {"params": ...} or dict(params=...) group
+        self.loss_objects: set[str] = set()
         self._assignments: list[tuple[list[str], ast.AST]] = []
         self._loops: list[ast.AST] = []
         for node in ast.walk(tree):
@@ -74,6 +75,8 @@ class TreeSummary:
                 names = [t.id for t in targets if isinstance(t, ast.Name)]
                 if isinstance(value, (ast.Name, ast.Attribute)):
                     self.aliases.extend((name, _callee_name(value)) for name in names)
+                elif isinstance(value, ast.Call) and _callee_name(value.func) in ("L1Loss", "MSELoss"):
+                    self.loss_objects.update(names)  # crit = nn.L1Loss(); crit(p, zeros) in a loop
                 self._assignments.append((names, value))
             elif kind in (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.For):
                 self._loops.append(node)
@@ -118,7 +121,9 @@ class TreeSummary:
             parts = node.body if isinstance(node, ast.For) else [node.elt]
             for part in parts:
                 for inner in ast.walk(part):
-                    if isinstance(inner, ast.Call) and _callee_name(inner.func) in PENALTY_CALLS:
+                    if isinstance(inner, ast.Call) and (
+                        _callee_name(inner.func) in PENALTY_CALLS or _callee_name(inner.func) in self.loss_objects
+                    ):
                         return True
                     if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Pow):
                         return True
