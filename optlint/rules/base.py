@@ -8,6 +8,7 @@ runs as tests. Static rules implement ``check``; runtime rules are checked by
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 from dataclasses import dataclass
@@ -107,8 +108,9 @@ def register(cls: type[Rule]) -> type[Rule]:
     return cls
 
 
+@functools.lru_cache(maxsize=1)
 def all_rules() -> dict[str, type[Rule]]:
-    """Every registered rule, by code, in code order."""
+    """Every registered rule, by code, in code order (built once: output asks per finding)."""
     import optlint.rules  # noqa: F401  (registers the rules)
 
     return dict(sorted(_REGISTRY.items()))
