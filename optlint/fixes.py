@@ -110,7 +110,10 @@ def _reiterable(node, resolver: Resolver, where: Where) -> bool:
     if isinstance(node, cst.Call):
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in ("parameters", "named_parameters"):
-            return is_pure(func.value) and all(_reiterable(a.value, resolver, where) or isinstance(a.value, (cst.Name, cst.Integer)) for a in node.args)
+            # its arguments are flags (recurse=True, prefix="x"): names and literals
+            return is_pure(func.value) and all(
+                isinstance(a.value, (cst.Name, cst.Integer, cst.SimpleString)) for a in node.args
+            )
         name = resolver.qualname(func, where) if isinstance(func, (cst.Name, cst.Attribute)) else None
         if name in ("list", "tuple", "itertools.chain", "chain", "filter", "iter", "sorted"):
             return all(isinstance(a.value, cst.Lambda) or _reiterable(a.value, resolver, where) for a in node.args)
@@ -244,8 +247,16 @@ class Splitter:
 
 
 def _yields_named(node) -> bool:
-    text = code(node) if node is not None else ""
-    return "named_parameters" in text and "for n, p" not in text.replace("(n, p) for", "")
+    """Whether `node` yields (name, parameter) pairs: named_parameters(), a list of it,
+    or a comprehension whose element is a tuple."""
+    if isinstance(node, (cst.ListComp, cst.GeneratorExp)):
+        return isinstance(node.elt, cst.Tuple)
+    if isinstance(node, cst.Call):
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "named_parameters":
+            return True
+        if dotted_name(node.func) in ("list", "tuple", "iter") and len(node.args) == 1:
+            return _yields_named(node.args[0].value)
+    return False
 
 
 # -- rendering ------------------------------------------------------------------------------
