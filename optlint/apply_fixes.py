@@ -12,7 +12,9 @@ import os
 import stat
 import tempfile
 
-from optlint.checker import SourceError, _error, check_source, check_text, decode, parse
+from optlint.checker import check_source, check_text
+from optlint.source import SourceError, decode, parse
+from optlint.source import error_finding as _error
 from optlint.findings import FileResult, Finding
 
 MAX_PASSES = 4  # a fix can expose another (ruff loops the same way)

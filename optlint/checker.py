@@ -7,132 +7,26 @@ cost a second pass over the tree) are computed only for files with findings.
 
 from __future__ import annotations
 
-import ast
 import io
 import re
 import sys
 import tokenize
-import warnings
-from dataclasses import dataclass
 from functools import cached_property
 
 from optlint.findings import FileResult, Finding, Position
+from optlint.source import (  # noqa: F401 (SourceError, decode, parse: re-exported for callers)
+    ANALYSIS_RECURSION_LIMIT,
+    SourceError,
+    decode,
+    error_finding,
+    parse,
+    python_ast,
+)
 from optlint.settings import Settings
 
 _FILE_NOQA = re.compile(r"^[ \t]*#[ \t]*optlint:[ \t]*noqa(?::[ \t]*(?P<codes>[A-Z]+[0-9]+(?:[, \t]+[A-Z]+[0-9]+)*))?", re.M)
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.I)
 _CODE_SPLIT = re.compile(r"[,\s]+")
-
-
-class SourceError(Exception):
-    """A file that cannot be checked, with a 1-based position."""
-
-    def __init__(self, message: str, row: int = 1, column: int = 1) -> None:
-        super().__init__(message)
-        self.message, self.row, self.column = message, row, column
-
-
-@dataclass
-class Source:
-    text: str
-    encoding: str
-    bom: bool
-
-
-def decode(data: bytes) -> Source:
-    """Decode bytes as Python does: BOM, then PEP 263 cookie, then UTF-8."""
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as exc:
-        if "invalid or missing encoding declaration" not in str(exc):
-            raise SourceError(f"bad encoding declaration: {exc.msg}") from None
-        encoding = "utf-8"  # no cookie and not UTF-8 in the first lines: report where decoding fails
-    bom = encoding == "utf-8-sig"
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        row = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        shown = "utf-8" if encoding == "utf-8-sig" else encoding
-        raise SourceError(f"not valid {shown} text: byte {data[exc.start]:#04x} cannot be decoded", row, column) from None
-    except LookupError:
-        raise SourceError(f"unknown encoding {encoding!r} in the coding declaration") from None
-    if "\x00" in text:
-        offset = text.index("\x00")
-        row = text.count("\n", 0, offset) + 1
-        raise SourceError("source contains a NUL byte (binary file?)", row, offset - (text.rfind("\n", 0, offset) + 1) + 1)
-    return Source(text.lstrip("\ufeff") if bom else text, encoding, bom)
-
-
-def python_ast(text: str):
-    """(this Python's AST, None) or (None, its SyntaxError as a SourceError).
-
-    Its messages are the clearest, it is ~10x cheaper than LibCST, and rules use the tree
-    as a second, exact-enough pre-filter before anything is parsed with LibCST.
-    """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the user's SyntaxWarnings are not ours to print
-            return compile(text, "<checked file>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True), None
-    except SyntaxError as exc:
-        return None, SourceError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1)
-    except (RecursionError, MemoryError):
-        return None, SourceError("syntax error: too deeply nested to parse")
-    except (OverflowError, ValueError) as exc:  # e.g. "source code string cannot contain null bytes"
-        return None, SourceError(f"syntax error: {exc}")
-
-
-def _python_syntax_error(text: str) -> SourceError | None:
-    return python_ast(text)[1]
-
-
-#: CPython's own limits (parentheses 200, indentation 100) sit far below these; LibCST's
-#: native parser overflows its stack (a segfault, not an exception) somewhere past 2,000.
-_MAX_SAFE_NESTING = 500
-_ANALYSIS_RECURSION_LIMIT = 20_000 if sys.version_info >= (3, 11) else 5_000
-_TOO_DEEP = ("too many nested parentheses", "too many levels of indentation", "too deeply nested")
-
-
-def _nesting_depth(text: str) -> int:
-    """A cheap upper bound of bracket and indentation nesting (strings are not skipped)."""
-    depth = deepest = 0
-    for char in text:
-        if char in "([{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in ")]}":
-            depth -= 1
-    indent = max((len(line) - len(line.lstrip()) for line in text.splitlines()), default=0)
-    return max(deepest, indent // 2)
-
-
-def parse(text: str, python_error=...):
-    """Parse with LibCST; SourceError with the reason and position on failure.
-
-    CPython's compiler runs first: it is ~10x cheaper, its messages are the clearest, and
-    it refuses the deep nesting that would crash LibCST's parser. Only code it rejects for
-    other reasons (syntax newer than this Python) goes on to LibCST to decide.
-    """
-    import libcst as cst
-
-    error = _python_syntax_error(text) if python_error is ... else python_error
-    if error is not None and (
-        any(reason in error.message for reason in _TOO_DEEP) or _nesting_depth(text) > _MAX_SAFE_NESTING
-    ):
-        raise error
-    try:
-        return cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        if error is not None:
-            raise error from None
-        reason = re.sub(r"^parser error: error at \d+:\d+: ", "", exc.message)
-        raise SourceError(
-            f"cannot be analyzed: Python accepts this file but LibCST's parser does not ({reason})",
-            exc.raw_line,
-            exc.raw_column + 1,
-        ) from None
-    except RecursionError:
-        raise SourceError("syntax error: too deeply nested to parse") from None
 
 
 class FileContext:
@@ -217,7 +111,7 @@ def check_source(path: str, data: bytes, settings: Settings) -> FileResult:
     try:
         source = decode(data)
     except SourceError as exc:
-        return _error(FileResult(path), exc)
+        return error_finding(FileResult(path), exc)
     return check_text(path, source.text, settings)
 
 
@@ -227,7 +121,7 @@ def check_notebook(path: str, data: bytes, settings: Settings) -> FileResult:
     try:
         virtual = notebook.load(data)
     except notebook.NotebookError as exc:
-        return _error(FileResult(path), exc)
+        return error_finding(FileResult(path), exc)
     result = check_text(path, virtual.text, settings)
     if virtual.cells:
         result.findings = sorted((notebook.locate(virtual, f) for f in result.findings), key=Finding.sort_key)
@@ -261,11 +155,11 @@ def check_text(path: str, text: str, settings: Settings) -> FileResult:
     try:
         module = parse(text, python_error)
     except SourceError as exc:
-        return _error(result, exc)
+        return error_finding(result, exc)
     # Long chains (a dict of 1,000 implicitly concatenated strings) nest deeply in the tree;
     # from Python 3.11 Python-to-Python recursion does not grow the C stack, so allow more.
     limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, _ANALYSIS_RECURSION_LIMIT))
+    sys.setrecursionlimit(max(limit, ANALYSIS_RECURSION_LIMIT))
     current = None  # the rule running, for the internal-error message
     try:
         ctx = FileContext(module, settings, text)
@@ -275,11 +169,11 @@ def check_text(path: str, text: str, settings: Settings) -> FileResult:
         if raw:
             result.findings.extend(_place(path, ctx.positions, text, raw))
     except RecursionError:
-        return _error(result, SourceError("too deeply nested to analyze"))
+        return error_finding(result, SourceError("too deeply nested to analyze"))
     except Exception as exc:  # a bug in optlint must cost one file, never the run
         where = f"{current.code} ({current.name})" if current is not None else "the analysis"
         message = f"internal error in {where}: {type(exc).__name__}: {exc}; please report it"
-        return _error(result, SourceError(message))
+        return error_finding(result, SourceError(message))
     finally:
         sys.setrecursionlimit(limit)
     result.findings.sort(key=Finding.sort_key)
@@ -368,11 +262,6 @@ def _place(path: str, positions, text: str, raw) -> list[Finding]:
     return placed
 
 
-def _error(result: FileResult, exc: SourceError) -> FileResult:
-    position = Position(exc.row, exc.column)
-    result.findings.append(Finding(result.path, "OPT000", exc.message, position, position, exc.row))
-    result.error = True
-    return result
 
 
 def check_path(path: str, settings: Settings, display: str | None = None) -> FileResult:
@@ -386,7 +275,7 @@ def check_path(path: str, settings: Settings, display: str | None = None) -> Fil
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
-        return _error(FileResult(shown), SourceError(f"cannot read file: {exc.strerror or exc}"))
+        return error_finding(FileResult(shown), SourceError(f"cannot read file: {exc.strerror or exc}"))
     result = check_source(shown, data, settings)
     if not (settings.fix or settings.diff) or result.error:
         return result

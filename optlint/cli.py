@@ -139,7 +139,7 @@ def _check_stdin(name: str, settings):
 
 def _sources(findings) -> dict:
     """Source text per (path, cell), for --show-source."""
-    from optlint.checker import SourceError, decode
+    from optlint.source import SourceError, decode
 
     out: dict = {}
     for f in findings:

@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 
-from optlint.checker import SourceError
+from optlint.source import SourceError
 from optlint.findings import Finding, Position
 
 BOUNDARY = "# optlint: cell boundary"
