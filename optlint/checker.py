@@ -118,14 +118,7 @@ def check_source(path: str, data: bytes, settings: Settings) -> FileResult:
 def check_notebook(path: str, data: bytes, settings: Settings) -> FileResult:
     from optlint import notebook
 
-    try:
-        virtual = notebook.load(data)
-    except notebook.NotebookError as exc:
-        return error_finding(FileResult(path), exc)
-    result = check_text(path, virtual.text, settings)
-    if virtual.cells:
-        result.findings = sorted((notebook.locate(virtual, f) for f in result.findings), key=Finding.sort_key)
-    return result
+    return notebook.check(path, data, settings)  # cells, magics and broken cells are its job
 
 
 def check_text(path: str, text: str, settings: Settings) -> FileResult:

@@ -40,7 +40,7 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings.")
 @click.option("--stdin-filename", help="The name of the file read from standard input (`-`), for messages and per-file-ignores.")
 @click.option("--fix", is_flag=True, help="Apply fixes and write the files (fixes are unsafe: they change training, on purpose).")
-@click.option("--diff", is_flag=True, help="Print a unified diff of what --fix would change; write nothing.")
+@click.option("--diff", is_flag=True, help="Print a unified diff of what --fix would change; write nothing (also with --fix, as in ruff).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain (usage errors still exit 2).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read settings from this TOML file.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary.")
@@ -89,25 +89,25 @@ def check(paths, select, ignore, extend_select, output_format, output_file, show
     if diff:
         report = "".join(r.diff for r in sorted(results, key=lambda r: r.path) if r.diff)
     elif statistics:
-        report = format_statistics(findings)
+        report = format_statistics(findings, output_format)
     elif output_format == "text":
         sources = _sources(findings) if show_source else None
         color = output_file is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         report = format_text(findings, sources, color)
     else:
         report = FORMATTERS[output_format](findings)
-    if output_file:
-        with open(output_file, "w", encoding="utf-8") as handle:
-            handle.write(report)
-    elif stdin_fixed:
-        sys.stderr.write(report)  # stdout holds the fixed code
-    else:
-        sys.stdout.write(report)
-        sys.stdout.flush()
+    from optlint.output import ReportError, write_report
+
+    try:  # with --fix and standard input, stdout holds the fixed code: the report goes to stderr
+        write_report(report, output_file, sys.stderr if stdin_fixed else sys.stdout)
+    except ReportError as exc:
+        click.echo(f"optlint: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
 
     errors = sum(1 for r in results if r.error)
-    if not quiet:
-        click.echo(_summary(len(findings), errors, len(results), fixed, diff), err=True)
+    summary = _summary(len(findings), errors, len(results), fixed, diff)
+    if not quiet and not (missing and summary.startswith("All checks passed")):  # a path was missing
+        click.echo(summary, err=True)
 
     if missing:
         sys.exit(EXIT_ERROR)  # a bad path is a usage error: --exit-zero does not hide it

@@ -29,6 +29,9 @@ class Finding:
     noqa_row: int | None = None
     fix: dict | None = None
     cell: int | None = None  # for notebooks: the 1-based index of the cell (rows are in the cell)
+    #: for notebooks: the row of the .ipynb file that holds the finding's first row (its JSON
+    #: string), so formats that point into the file itself (GitHub, SARIF) land on it
+    file_row: int | None = None
 
     def sort_key(self) -> tuple:
         return (self.path, self.cell or 0, self.location.row, self.location.column, self.code, self.message)

@@ -1,10 +1,18 @@
 """Jupyter notebooks: check code cells as one program, report ``nb.ipynb:cell N:row:col``.
 
 Code cells are joined with a boundary comment between them. IPython syntax that is not
-Python (``%magic``, ``!shell``, ``x = !cmd``, ``obj?``) becomes ``pass`` with a unique
-marker and is restored afterwards; a cell magic (``%%bash``) skips its whole cell. A fix
-rewrites only the cells it changes: outputs, metadata and the rest of the JSON stay as
-they were (written back with the file's own indentation).
+Python (``%magic``, ``!shell``, ``x = !cmd``, ``obj?``) at the start of a statement becomes
+``pass`` with a marker and is restored afterwards; a cell magic (``%%bash``) skips its
+whole cell. The boundary and the markers carry a token that occurs nowhere in the
+notebook, so a user's own ``# optlint: cell boundary`` comment is just a comment.
+
+A cell that is not valid Python on its own is reported (OPT000 at its cell) and left out,
+so it does not hide the other cells' findings.
+
+A fix rewrites only the ``source`` values of the cells it changes, in the file's own
+bytes: every other byte (outputs, metadata, indentation, line endings, escapes, number
+spellings, duplicate keys) stays as it was. ``json`` is used to read the notebook, never
+to write it.
 """
 
 from __future__ import annotations
@@ -13,16 +21,23 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 
-from optlint.source import SourceError
-from optlint.findings import Finding, Position
+from optlint.findings import FileResult, Finding, Position
+from optlint.source import SourceError, error_finding
 
-BOUNDARY = "# optlint: cell boundary"
 _MAGIC = re.compile(r"^\s*(?:[%!]|\w[\w.]*\s*=\s*[%!]|[\w.]+\?{1,2}\s*$)")
-_PLACEHOLDER = re.compile(r"^(\s*)pass  # optlint-magic-(\d+)$")
 
 
 class NotebookError(SourceError):
     """A notebook that cannot be read (its position is in the JSON file)."""
+
+
+@dataclass
+class SourceSpan:
+    """Where one cell's ``source`` value is in the notebook text (character offsets)."""
+
+    start: int
+    end: int
+    items: list[tuple[int, int]] | None  # each string of a list source; None for a string source
 
 
 @dataclass
@@ -32,13 +47,51 @@ class VirtualSource:
     #: (first virtual row, raw cell index 1-based, index into notebook["cells"])
     cells: list[tuple[int, int, int]] = field(default_factory=list)
     magics: list[str] = field(default_factory=list)
-    indent: int | None = 1
-    trailing_newline: bool = True
+    raw: str = ""  # the notebook's JSON text, as read
+    bom: bool = False
+    token: str = "optlint-0"  # occurs nowhere in the notebook's cells
+    bodies: list[str] = field(default_factory=list)  # per code cell: the Python the checker sees
+    spans: list[SourceSpan | None] = field(default_factory=list)  # per notebook cell
+    #: per code cell (by notebook index): the notebook file's row of each row of the cell
+    file_rows: dict[int, list[int]] = field(default_factory=dict)
+    broken: dict[int, SourceError] = field(default_factory=dict)  # notebook index -> why
+
+    @property
+    def boundary(self) -> str:
+        return f"# {self.token} cell boundary"
+
+    def placeholder(self, number: int) -> str:
+        return f"pass  # {self.token}-magic-{number}"
+
+    def assemble(self) -> None:
+        """Join the cell bodies (broken cells as one `pass`) into the text the checker sees."""
+        parts: list[str] = []
+        cells: list[tuple[int, int, int]] = []
+        row = 1
+        for (_, raw_index, position), body in zip(self.cells, self.bodies):
+            if position in self.broken:
+                body = f"pass  # {self.token} not checked\n"
+            if parts:
+                parts.append(self.boundary + "\n")
+                row += 1
+            cells.append((row, raw_index, position))
+            parts.append(body)
+            row += body.count("\n")
+        self.cells, self.text = cells, "".join(parts)
 
 
 def _cell_text(cell: dict) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines ending in "\\n" (kept), as nbformat stores a source list; never str.splitlines."""
+    lines = text.split("\n")
+    out = [line + "\n" for line in lines[:-1]]
+    if lines[-1]:
+        out.append(lines[-1])
+    return out
 
 
 def load(data: bytes) -> VirtualSource:
@@ -49,12 +102,19 @@ def load(data: bytes) -> VirtualSource:
         raise NotebookError(f"not valid UTF-8: byte {data[exc.start]:#04x} cannot be decoded") from None
     except json.JSONDecodeError as exc:
         raise NotebookError(f"invalid notebook JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    except RecursionError:
+        raise NotebookError("invalid notebook JSON: nested too deeply") from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise NotebookError("not a Jupyter notebook: no list of cells")
-    indent = _json_indent(text)
-    virtual = VirtualSource(notebook, "", indent=indent, trailing_newline=text.endswith("\n"))
-    parts: list[str] = []
-    row = 1
+    spans = _source_spans(text)
+    if len(spans) != len(notebook["cells"]):  # json and the scanner disagree: never write this file
+        spans = [None] * len(notebook["cells"])
+    virtual = VirtualSource(notebook, "", raw=text, bom=data.startswith(b"\xef\xbb\xbf"), spans=spans)
+    sources = [_cell_text(c) for c in notebook["cells"] if isinstance(c, dict)]
+    number = 0
+    while any(f"optlint-{number}" in s for s in sources):
+        number += 1
+    virtual.token = f"optlint-{number}"
     for position, cell in enumerate(notebook["cells"]):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
@@ -62,40 +122,254 @@ def load(data: bytes) -> VirtualSource:
         if source.lstrip().startswith("%%"):
             continue  # a cell magic: the whole cell is another language
         lines = source.split("\n")
-        for i, line in enumerate(lines):
-            if _MAGIC.search(line):
-                indent_text = line[: len(line) - len(line.lstrip())]
-                lines[i] = f"{indent_text}pass  # optlint-magic-{len(virtual.magics)}"
-                virtual.magics.append(line)
+        for i, starts_statement in enumerate(_statement_starts(lines)):
+            if starts_statement and _MAGIC.search(lines[i]):
+                indent_text = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
+                virtual.magics.append(lines[i])
+                lines[i] = indent_text + virtual.placeholder(len(virtual.magics) - 1)
         body = "\n".join(lines)
-        if parts:
-            parts.append(BOUNDARY + "\n")
-            row += 1
-        virtual.cells.append((row, position + 1, position))
-        parts.append(body if body.endswith("\n") else body + "\n")
-        row += body.count("\n") + (0 if body.endswith("\n") else 1)
-    virtual.text = "".join(parts)
+        virtual.cells.append((0, position + 1, position))
+        virtual.bodies.append(body if body.endswith("\n") else body + "\n")
+        virtual.file_rows[position] = _file_rows(text, spans[position], body.count("\n") + 1)
+    virtual.assemble()
     return virtual
 
 
-def _json_indent(text: str) -> int | None:
-    match = re.search(r'\{\n( +)"', text)
-    return len(match.group(1)) if match else None
+def _statement_starts(lines: list[str]) -> list[bool]:
+    """For each line: does it start a statement (not inside brackets, a string, or after `\\`)?
+
+    Only such a line can be an IPython magic: `    != b` or `% n` inside parentheses is Python.
+    """
+    out = []
+    depth, quote, continued = 0, None, False
+    for line in lines:
+        out.append(depth == 0 and quote is None and not continued)
+        if out[-1] and _MAGIC.search(line):
+            continue  # a magic's text is not Python: it opens no bracket or string
+        depth, quote, continued = _scan(line.rstrip("\r"), depth, quote)
+    return out
+
+
+def _scan(line: str, depth: int, quote: str | None) -> tuple[int, str | None, bool]:
+    """Bracket depth and open string after `line` (strings and comments skipped)."""
+    i, n = 0, len(line)
+    while i < n:
+        char = line[i]
+        if quote is not None:
+            if char == "\\":
+                i += 2
+            elif line.startswith(quote, i):
+                i, quote = i + len(quote), None
+            else:
+                i += 1
+            continue
+        if char == "#":
+            break
+        if char in "\"'":
+            quote = line[i : i + 3] if line[i : i + 3] in ('"""', "'''") else char
+            i += len(quote)
+            continue
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+        i += 1
+    continued = line.endswith("\\") and not line.endswith("\\\\")
+    if quote in ('"', "'") and not continued:
+        quote = None  # an unterminated one-line string: a syntax error the checker reports
+    return depth, quote, continued and quote is None
+
+
+def _file_rows(text: str, span: SourceSpan | None, rows: int) -> list[int]:
+    """The notebook file's row for each row of a cell (a string source: all on one row)."""
+    if span is None:
+        return []
+    if span.items is None or not span.items:
+        first = text.count("\n", 0, span.start) + 1
+        return [first] * rows
+    out, row, position = [], 1, 0
+    for start, _ in span.items:
+        row += text.count("\n", position, start)
+        position = start
+        out.append(row)
+    return out
+
+
+# -- where the sources are in the JSON text ----------------------------------------------------
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_SCALAR = re.compile(r"-?Infinity|NaN|true|false|null|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
+
+class _Scanner:
+    """Just enough of a JSON reader to find each cell's ``source`` value (text already valid)."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.pos = text, 0
+
+    def skip_space(self) -> str:
+        self.pos = _WHITESPACE.match(self.text, self.pos).end()
+        return self.text[self.pos : self.pos + 1]
+
+    def string(self) -> str:
+        match = _STRING.match(self.text, self.pos)
+        self.pos = match.end()
+        return json.loads(match.group())
+
+    def skip_value(self) -> None:
+        """Skip one value without recursion (notebooks may nest deeply)."""
+        depth = 0
+        while True:
+            char = self.skip_space()
+            if char == '"':
+                self.pos = _STRING.match(self.text, self.pos).end()
+            elif char in "[{":
+                depth, self.pos = depth + 1, self.pos + 1
+            elif char in "]}":
+                depth, self.pos = depth - 1, self.pos + 1
+            elif char in ",:":
+                self.pos += 1
+                continue
+            else:
+                self.pos = _SCALAR.match(self.text, self.pos).end()
+            if depth == 0:
+                return
+
+    def members(self):
+        """Yield each key of the object at the cursor, with the cursor on its value."""
+        self.skip_space()
+        self.pos += 1  # {
+        while self.skip_space() != "}":
+            key = self.string()
+            self.skip_space()
+            self.pos += 1  # :
+            self.skip_space()
+            start = self.pos
+            yield key
+            if self.pos == start:
+                self.skip_value()
+            if self.skip_space() == ",":
+                self.pos += 1
+        self.pos += 1
+
+    def elements(self):
+        """Yield at each element of the array at the cursor."""
+        self.skip_space()
+        self.pos += 1  # [
+        while self.skip_space() != "]":
+            start = self.pos
+            yield
+            if self.pos == start:
+                self.skip_value()
+            if self.skip_space() == ",":
+                self.pos += 1
+        self.pos += 1
+
+
+def _source_spans(text: str) -> list[SourceSpan | None]:
+    """Per cell (in notebook["cells"] order), where its `source` is; the last key wins, as in json."""
+    scanner = _Scanner(text)
+    cells: list[SourceSpan | None] = []
+    if scanner.skip_space() != "{":
+        return cells
+    for key in scanner.members():
+        if key != "cells" or scanner.skip_space() != "[":
+            continue
+        cells = []
+        for _ in scanner.elements():
+            span = None
+            if scanner.skip_space() == "{":
+                for cell_key in scanner.members():
+                    if cell_key == "source":
+                        span = _value_span(scanner)
+            cells.append(span)
+    return cells
+
+
+def _value_span(scanner: _Scanner) -> SourceSpan:
+    start = scanner.pos
+    if scanner.skip_space() != "[":
+        scanner.skip_value()
+        return SourceSpan(start, scanner.pos, None)
+    items = []
+    for _ in scanner.elements():
+        item_start = scanner.pos
+        scanner.skip_value()
+        items.append((item_start, scanner.pos))
+    return SourceSpan(start, scanner.pos, items)
+
+
+# -- checking ----------------------------------------------------------------------------------
+
+
+def check(path: str, data: bytes, settings) -> FileResult:
+    """Every finding in a notebook's code cells, at ``cell N:row:col``."""
+    try:
+        virtual = load(data)
+    except NotebookError as exc:
+        return error_finding(FileResult(path), exc)
+    return finish(virtual, check_virtual(path, virtual, settings))
+
+
+def check_virtual(path: str, virtual: VirtualSource, settings) -> FileResult:
+    """Findings on the joined text; a cell that does not parse alone is set aside first."""
+    from optlint.checker import check_text
+
+    result = check_text(path, virtual.text, settings)
+    if result.error and not virtual.broken:
+        _set_aside_broken_cells(virtual)
+        if virtual.broken:
+            result = check_text(path, virtual.text, settings)
+    return result
+
+
+def _set_aside_broken_cells(virtual: VirtualSource) -> None:
+    from optlint.source import parse, python_ast
+
+    for (_, _, position), body in zip(virtual.cells, virtual.bodies):
+        _, error = python_ast(body)
+        if error is None:
+            continue
+        try:
+            parse(body, error)  # syntax newer than this Python: LibCST may still read it
+        except SourceError as exc:
+            virtual.broken[position] = exc
+    if virtual.broken:
+        virtual.assemble()
+
+
+def finish(virtual: VirtualSource, result: FileResult) -> FileResult:
+    """Move findings from the joined text to their cells; add an OPT000 per broken cell."""
+    if virtual.cells:
+        result.findings = [locate(virtual, f) for f in result.findings]
+    for position, exc in sorted(virtual.broken.items()):
+        rows = virtual.file_rows.get(position) or [None]
+        where = Position(exc.row, exc.column)
+        file_row = rows[min(exc.row, len(rows)) - 1]
+        message = f"{exc.message} (the other cells are still checked)"
+        result.findings.append(Finding(result.path, "OPT000", message, where, where, exc.row, None, position + 1, file_row))
+        result.error = True
+    result.findings.sort(key=Finding.sort_key)
+    return result
 
 
 def locate(virtual: VirtualSource, finding: Finding) -> Finding:
     """A finding on the virtual text, moved to its cell and the row within that cell."""
-    start_row, raw_index = virtual.cells[0][0], virtual.cells[0][1]
-    for first, raw, _ in virtual.cells:
+    start_row, raw_index, position = virtual.cells[0]
+    for first, raw, where in virtual.cells:
         if first <= finding.location.row:
-            start_row, raw_index = first, raw
+            start_row, raw_index, position = first, raw, where
     shift = start_row - 1
+    row = finding.location.row - shift
+    rows = virtual.file_rows.get(position) or [None]
     return replace(
         finding,
-        location=Position(finding.location.row - shift, finding.location.column),
+        location=Position(row, finding.location.column),
         end_location=Position(finding.end_location.row - shift, finding.end_location.column),
         noqa_row=(finding.noqa_row - shift) if finding.noqa_row else None,
         cell=raw_index,
+        file_row=rows[max(1, min(row, len(rows))) - 1],
         fix=_shift_fix(finding.fix, shift),
     )
 
@@ -115,30 +389,80 @@ def _shift_fix(fix: dict | None, shift: int) -> dict | None:
     return {**fix, "edits": edits}
 
 
-def cell_sources(virtual: VirtualSource, text: str) -> list[str]:
-    """Split a (fixed) virtual text back into cell sources, with the magics restored."""
-    chunks = text.split(BOUNDARY + "\n")
+# -- writing back ------------------------------------------------------------------------------
+
+
+def cell_sources(virtual: VirtualSource, text: str) -> dict[int, str]:
+    """Split a (fixed) virtual text back into cell sources (notebook index -> source)."""
+    chunks = text.split(virtual.boundary + "\n")
     if len(chunks) != len(virtual.cells):
-        raise NotebookError("a fix crossed a cell boundary")
+        raise NotebookError("a fix crossed a cell boundary; nothing written")
+    placeholder = re.compile(rf"^(\s*)pass  # {re.escape(virtual.token)}-magic-(\d+)$")
 
     def restore(line: str) -> str:
-        match = _PLACEHOLDER.match(line)
+        match = placeholder.match(line)
         return virtual.magics[int(match.group(2))] if match else line
 
-    return ["\n".join(restore(line) for line in chunk.split("\n")) for chunk in chunks]
+    out = {}
+    for (_, _, position), chunk in zip(virtual.cells, chunks):
+        if position in virtual.broken:
+            continue  # never rewritten
+        new = "\n".join(restore(line) for line in chunk.split("\n"))
+        old = _cell_text(virtual.notebook["cells"][position])
+        if not old.endswith("\n") and new.endswith("\n"):
+            new = new[:-1]
+        out[position] = new
+    return out
+
+
+def changed_cells(virtual: VirtualSource, text: str) -> dict[int, tuple[str, str]]:
+    """notebook index -> (old source, new source), for the cells a fix changed."""
+    out = {}
+    for position, new in cell_sources(virtual, text).items():
+        old = _cell_text(virtual.notebook["cells"][position])
+        if new != old:
+            out[position] = (old, new)
+    return out
 
 
 def dump(virtual: VirtualSource, fixed_text: str) -> bytes:
-    """The notebook with only the changed cells' sources replaced."""
-    notebook = virtual.notebook
-    for (_, _, position), new in zip(virtual.cells, cell_sources(virtual, fixed_text)):
-        cell = notebook["cells"][position]
-        old = _cell_text(cell)
-        if not old.endswith("\n") and new.endswith("\n"):
-            new = new[:-1]
-        if new == old:
-            continue
-        lines = new.splitlines(keepends=True)
-        cell["source"] = lines if isinstance(cell.get("source"), list) else new
-    out = json.dumps(notebook, indent=virtual.indent, ensure_ascii=False)
-    return (out + ("\n" if virtual.trailing_newline else "")).encode("utf-8")
+    """The notebook's own bytes with only the changed cells' `source` values replaced."""
+    changes = changed_cells(virtual, fixed_text)
+    text = virtual.raw
+    ascii_only = text.isascii()  # a file written with \\u escapes stays ASCII
+    for position in sorted(changes, reverse=True):
+        span = virtual.spans[position]
+        if span is None:
+            raise NotebookError(f"cannot locate the source of cell {position + 1} in the file; nothing written")
+        new_value = _render_source(text, span, changes[position][1], ascii_only)
+        text = text[: span.start] + new_value + text[span.end :]
+    return (b"\xef\xbb\xbf" if virtual.bom else b"") + text.encode("utf-8")
+
+
+def _render_source(text: str, span: SourceSpan, new: str, ascii_only: bool) -> str:
+    """The JSON for a new `source`, laid out like the old one (list or string, same spacing)."""
+    if span.items is None:
+        return json.dumps(new, ensure_ascii=ascii_only)
+    # Unchanged lines keep their exact original spelling (escapes and all).
+    spelled: dict[str, str] = {}
+    for start, end in span.items:
+        spelled.setdefault(json.loads(text[start:end]), text[start:end])
+    items = [spelled.get(line) or json.dumps(line, ensure_ascii=ascii_only) for line in _split_lines(new)]
+    if not span.items:
+        return "[" + ", ".join(items) + "]"
+    first_start, first_end = span.items[0]
+    last_end = span.items[-1][1]
+    before = text[span.start + 1 : first_start]
+    after = text[last_end : span.end - 1]
+    between = text[first_end : span.items[1][0]] if len(span.items) > 1 else "," + before
+    return "[" + before + between.join(items) + after + "]"
+
+
+def diff(virtual: VirtualSource, fixed_text: str, shown: str, unified_diff) -> str:
+    """Per-cell hunks (`--- nb.ipynb:cell 4`, rows in the cell), as ruff shows notebooks."""
+    out = []
+    for position, (old, new) in sorted(changed_cells(virtual, fixed_text).items()):
+        name = f"{shown}:cell {position + 1}"
+        out.append(unified_diff(old, new, name))
+    return "".join(out)
+

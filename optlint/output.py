@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
+from urllib.parse import quote
 
 from optlint import __version__
 from optlint.findings import Finding
@@ -40,7 +42,7 @@ def _excerpt(f: Finding, text: str | None, style: Style) -> str:
     """The flagged lines with a caret under the start, like ruff's --show-source."""
     if not text:
         return ""
-    lines = text.splitlines()
+    lines = re.split(r"\r\n|\r|\n", text)  # rows as Python counts them, not str.splitlines()
     first, last = f.location.row, min(f.end_location.row, f.location.row + 4)
     width = len(str(last))
     out = [f"{' ' * width} |\n"]
@@ -57,17 +59,40 @@ def _url(code: str) -> str | None:
     return rule.url() if rule is not None else None
 
 
+def _is_utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+        return True
+    except UnicodeEncodeError:  # undecodable bytes of the name, kept as lone surrogates
+        return False
+
+
+def readable_path(path: str) -> str:
+    """The name as valid Unicode: bytes that are not UTF-8 become U+FFFD."""
+    return path if _is_utf8(path) else os.fsencode(path).decode("utf-8", "replace")
+
+
+def path_uri(path: str) -> str:
+    """RFC 3986 percent-encoding of the name's bytes: lossless for any name, valid in JSON."""
+    return quote(os.fsencode(path.replace(os.sep, "/")), safe="/")
+
+
 def finding_to_json(finding: Finding) -> dict:
+    filename = os.path.abspath(finding.path) if finding.path != "-" else "-"
     item = {
         "code": finding.code,
         "message": finding.message,
-        "filename": os.path.abspath(finding.path) if finding.path != "-" else "-",
+        # A name that is not UTF-8 cannot be a JSON string as it is: "filename" shows it with
+        # U+FFFD and "filename_uri" (only for such names) holds its exact bytes, percent-encoded.
+        "filename": readable_path(filename),
         "location": {"row": finding.location.row, "column": finding.location.column},
         "end_location": {"row": finding.end_location.row, "column": finding.end_location.column},
         "fix": finding.fix,
         "noqa_row": finding.noqa_row,
         "url": _url(finding.code),
     }
+    if not _is_utf8(filename):
+        item["filename_uri"] = path_uri(filename)
     if finding.cell is not None:
         item["cell"] = finding.cell
     return item
@@ -90,16 +115,25 @@ def _escape_property(text: str) -> str:
 
 
 def format_github(findings: list[Finding], **_) -> str:
-    """GitHub Actions workflow commands: annotations on the pull request's files."""
+    """GitHub Actions workflow commands: annotations on the pull request's files.
+
+    A notebook finding points at the .ipynb row that holds its cell's line (columns inside
+    a JSON string would be wrong, so none are given); the message names cell, row, column.
+    """
     out = []
     for f in findings:
-        path = f.path if f.cell is None else f"{f.path}"
-        title = f.code if f.cell is None else f"{f.code} (cell {f.cell})"
-        props = (
-            f"file={_escape_property(path)},line={f.location.row},col={f.location.column},"
-            f"endLine={f.end_location.row},endColumn={f.end_location.column},title={_escape_property(title)}"
-        )
-        out.append(f"::error {props}::{_escape_data(f.message)}\n")
+        path = _escape_property(readable_path(f.path))
+        if f.cell is None:
+            props = (
+                f"file={path},line={f.location.row},col={f.location.column},"
+                f"endLine={f.end_location.row},endColumn={f.end_location.column},title={f.code}"
+            )
+            message = f.message
+        else:
+            line = f",line={f.file_row}" if f.file_row is not None else ""
+            props = f"file={path}{line},title={_escape_property(f'{f.code} (cell {f.cell})')}"
+            message = f"cell {f.cell}, row {f.location.row}, column {f.location.column}: {f.message}"
+        out.append(f"::error {props}::{_escape_data(message)}\n")
     return "".join(out)
 
 
@@ -122,23 +156,36 @@ def format_sarif(findings: list[Finding], **_) -> str:
     ]
     results = []
     for f in findings:
-        region = {
-            "startLine": f.location.row,
-            "startColumn": f.location.column,
-            "endLine": f.end_location.row,
-            "endColumn": f.end_location.column,
-        }
-        uri = f.path.replace(os.sep, "/")
+        uri = path_uri(f.path)
+        location: dict = {"physicalLocation": {"artifactLocation": {"uri": uri}}}
         result = {
             "ruleId": f.code,
             "ruleIndex": index.get(f.code, -1),
             "level": "error",
             "message": {"text": f.message},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}, "region": region}}],
+            "locations": [location],
         }
-        if f.cell is not None:
-            result["properties"] = {"cell": f.cell}
-        if f.fix is not None:
+        if f.cell is None:
+            location["physicalLocation"]["region"] = {
+                "startLine": f.location.row,
+                "startColumn": f.location.column,
+                "endLine": f.end_location.row,
+                "endColumn": f.end_location.column,
+            }
+        else:
+            # The region is the .ipynb row holding the line; the cell and the position inside
+            # it are a logical location plus properties (rows and columns in the cell).
+            if f.file_row is not None:
+                location["physicalLocation"]["region"] = {"startLine": f.file_row}
+            location["logicalLocations"] = [{"name": f"cell {f.cell}", "fullyQualifiedName": f"{readable_path(f.path)}:cell {f.cell}", "kind": "module"}]
+            result["properties"] = {
+                "cell": f.cell,
+                "cellStartLine": f.location.row,
+                "cellStartColumn": f.location.column,
+                "cellEndLine": f.end_location.row,
+                "cellEndColumn": f.end_location.column,
+            }
+        if f.fix is not None and f.cell is None:  # notebook edits are in cell rows, not the file's
             result["fixes"] = [
                 {
                     "description": {"text": f.fix["message"]},
@@ -182,12 +229,22 @@ def format_sarif(findings: list[Finding], **_) -> str:
     return json.dumps(sarif, indent=2) + "\n"
 
 
-def format_statistics(findings: list[Finding]) -> str:
+def format_statistics(findings: list[Finding], output_format: str = "text") -> str:
+    """A count per rule: text lines, or with a JSON format the list ruff prints."""
     counts = Counter(f.code for f in findings)
     fixable = Counter(f.code for f in findings if f.fix is not None)
     rules = all_rules()
+    order = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    if output_format in ("json", "json-lines", "sarif"):
+        items = [
+            {"code": code, "name": rules[code].name if code in rules else "", "count": count, "fixable": fixable[code] > 0, "fixable_count": fixable[code]}
+            for code, count in order
+        ]
+        if output_format == "json-lines":
+            return "".join(json.dumps(item) + "\n" for item in items)
+        return json.dumps(items, indent=2) + "\n"
     out = []
-    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+    for code, count in order:
         name = rules[code].name if code in rules else ""
         marker = "[*]" if fixable[code] else "   "
         out.append(f"{count:>5}\t{code}\t{marker} {name}\n")
@@ -201,3 +258,34 @@ FORMATTERS = {
     "github": format_github,
     "sarif": format_sarif,
 }
+
+
+class ReportError(Exception):
+    """The report could not be written (a bad -o path, a closed stream)."""
+
+
+def encode_report(report: str, encoding: str | None) -> bytes:
+    """Bytes for the report: a file name that is not UTF-8 comes out as its own bytes."""
+    encoding = encoding or "utf-8"
+    try:
+        return report.encode(encoding, "surrogateescape")
+    except UnicodeEncodeError:  # a terminal that cannot show some character: escape it
+        return report.encode(encoding, "backslashreplace")
+
+
+def write_report(report: str, output_file: str | None, stream) -> None:
+    """Write the report to `output_file` (UTF-8) or to `stream`, whatever the names hold."""
+    if output_file:
+        try:
+            with open(output_file, "wb") as handle:
+                handle.write(encode_report(report, "utf-8"))
+        except OSError as exc:
+            raise ReportError(f"cannot write the report to {readable_path(output_file)}: {exc.strerror or exc}") from None
+        return
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        stream.write(encode_report(report, getattr(stream, "encoding", None)).decode(getattr(stream, "encoding", None) or "utf-8", "replace"))
+    else:
+        stream.flush()
+        buffer.write(encode_report(report, getattr(stream, "encoding", None)))
+        buffer.flush()
