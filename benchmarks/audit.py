@@ -196,7 +196,9 @@ def print_counts(entries: list[Entry], defaults: set[str]) -> None:
     print(f"total            {len(entries):8}  {sum(with_fix.values()):8}")
 
 
-def print_precision(entries: list[Entry], verdicts: dict, defaults: set[str]) -> None:
+def print_precision(
+    entries: list[Entry], verdicts: dict, defaults: set[str], repos: set[str]
+) -> None:
     right, wrong, open_ = (
         collections.Counter(),
         collections.Counter(),
@@ -229,7 +231,8 @@ def print_precision(entries: list[Entry], verdicts: dict, defaults: set[str]) ->
         ),
     ]
     current = {entry.key for entry in entries}
-    gone = [key for key in sorted(verdicts) if key not in current]
+    # Only the trees of this run: a verdict of a repository not audited now is not "gone".
+    gone = [key for key in sorted(verdicts) if key[0] in repos and key not in current]
     sections.append(
         (
             "verdicts whose finding is gone",
@@ -283,7 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     defaults = default_codes(args.optlint_src)
     print_counts(entries, defaults)
     if args.verdicts:
-        print_precision(entries, read_verdicts(args.verdicts), defaults)
+        repos = {
+            os.path.basename(os.path.abspath(tree).rstrip(os.sep))
+            for tree in args.trees
+        }
+        print_precision(entries, read_verdicts(args.verdicts), defaults, repos)
     return 0
 
 
