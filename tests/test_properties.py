@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+import re
+import tokenize
 
 import hypothesmith
 import libcst as cst
@@ -20,7 +23,7 @@ FIXING = dataclasses.replace(resolve_settings(FileConfig()), fix=True)
 
 
 def assert_sane(text: str, findings) -> None:
-    lines = text.split("\n")
+    lines = re.split(r"\r\n|\r|\n", text)  # rows as Python counts them
     for f in findings:
         assert "internal error" not in f.message, f.message
         assert 1 <= f.location.row <= len(lines), f
@@ -65,20 +68,41 @@ PARAMS = [
 DECAYS = ["", "weight_decay=0.05", "weight_decay=0", "weight_decay=WD", "weight_decay=args.wd", "**kw"]
 
 
+#: Arguments holding f-strings, with brackets and quotes inside them.
+FSTRING_ARGS = ['lr=float(f"{WD}")', "lr=float(f\"{WD:.1e}\".strip(')('))", "lr=float(f'{(WD)}' or '(')"]
+NEWLINES = ["\n", "\r\n", "\r"]
+#: How the arguments of the call are laid out: comment text with brackets must stay comment
+#: text, a form feed is whitespace (never a line break) for Python.
+LAYOUTS = ["inline", "multiline", "form-feed"]
+BRACKET_LAYOUTS = ["comment-brackets"]
+
+
+def layout_args(args: list[str], layout: str) -> str:
+    if layout == "inline":
+        return ", ".join(args)
+    if layout == "form-feed":
+        return "\n\x0c    " + ",\n\x0c    ".join(args) + ",\n\x0c"
+    lines = [f"    {arg}," for arg in args]
+    if layout == "comment-brackets":
+        lines[0] += "  # see x) if f("
+        lines.insert(1, "    # all params (yes) ]")
+    return "\n" + "\n".join(lines) + "\n"
+
+
 @st.composite
-def snippets(draw):
+def snippets(draw, layouts=LAYOUTS):
     name = draw(st.sampled_from(OPTIMIZERS))
     import_line, callee = IMPORTS[draw(st.sampled_from(sorted(IMPORTS)))]
     params = draw(st.sampled_from(PARAMS))
     decay = draw(st.sampled_from(DECAYS))
     grouped = draw(st.booleans())
-    extra = draw(st.sampled_from(["", "lr=1e-3", "lr=1e-3, momentum=0.9" if name == "SGD" else "lr=2e-3"]))
+    extra = draw(st.sampled_from(["", "lr=1e-3", "lr=1e-3, momentum=0.9" if name == "SGD" else "lr=2e-3", *FSTRING_ARGS]))
     if grouped:
         params_arg = f"[{{'params': {params}, 'lr': 0.1}}, {{'params': head.parameters()}}]"
     else:
         params_arg = params
-    args = ", ".join(a for a in (params_arg, extra, decay) if a)
-    call = f"{callee.format(name=name)}({args})"
+    args = [a for a in (params_arg, extra, decay) if a]
+    call = f"{callee.format(name=name)}({layout_args(args, draw(st.sampled_from(layouts)))})"
     comment = draw(st.sampled_from(["", "  # build the optimizer", "  # noqa: OPT001"]))
     nesting = draw(st.sampled_from(["module", "function", "method", "lambda", "return-list"]))
     header = import_line.format(name=name) + "WD = 0.01\nkw = dict(lr=1e-3)\nparams = list(model.parameters())\n"
@@ -93,7 +117,7 @@ def snippets(draw):
     else:
         body = f"def build():\n    return [{call}, None]{comment}\n"
     trailer = draw(st.sampled_from(["", "\n# end of file\n", "x = 1  # untouched\n"]))
-    return header + body + trailer
+    return (header + body + trailer).replace("\n", draw(st.sampled_from(NEWLINES)))
 
 
 def _outside_edits(text: str, findings) -> str:
@@ -102,10 +126,25 @@ def _outside_edits(text: str, findings) -> str:
     return kept
 
 
+def _comments(text: str) -> list[str]:
+    return sorted(t.string for t in tokenize.generate_tokens(io.StringIO(text, newline="").readline) if t.type == tokenize.COMMENT)
+
+
 @given(snippets())
 @example("import torch\nopt = torch.optim.AdamW(model.parameters())\n")
+@example("import torch\ropt = torch.optim.AdamW(\r\x0c    model.parameters(),\r\x0c    lr=float(f\"{WD:.1e}\".strip(')(')),\r\x0c)\r")
 def test_fix_parses_is_idempotent_and_stays_inside_the_call(source):
-    note(source)
+    assert_fix_is_safe(source)
+
+
+@given(snippets(layouts=BRACKET_LAYOUTS))
+@example("import torch\nopt = torch.optim.AdamW(\n    model.parameters(),  # see x) if f(\n    # all params (yes) ]\n    lr=1e-3,\n)\n")
+def test_fix_keeps_comments_with_brackets_inside_the_call(source):
+    assert_fix_is_safe(source)
+
+
+def assert_fix_is_safe(source: str) -> None:
+    note(repr(source))
     first = check_text("snippet.py", source, FIXING)
     assert_sane(source, first.findings)
     fixable = [f for f in first.findings if f.fix is not None and f.code in FIXING.fixable]
@@ -127,6 +166,7 @@ def test_fix_parses_is_idempotent_and_stays_inside_the_call(source):
     assert not [f for f in again.findings if f.code == "OPT001" and f.fix is not None]
     refixed, _, more = fix_text("snippet.py", fixed, again, FIXING)
     assert more == 0 and refixed == fixed
+    assert _comments(fixed) == _comments(source)  # every comment kept once, still a comment
 
 
 @given(snippets())
