@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from optlint.findings import FileResult, Finding, Position
 from optlint.source import SourceError, error_finding
@@ -51,9 +52,6 @@ class VirtualSource:
     bom: bool = False
     token: str = "optlint-0"  # occurs nowhere in the notebook's cells
     bodies: list[str] = field(default_factory=list)  # per code cell: the Python the checker sees
-    spans: list[SourceSpan | None] = field(default_factory=list)  # per notebook cell
-    #: per code cell (by notebook index): the notebook file's row of each row of the cell
-    file_rows: dict[int, list[int]] = field(default_factory=dict)
     broken: dict[int, SourceError] = field(default_factory=dict)  # notebook index -> why
 
     @property
@@ -62,6 +60,27 @@ class VirtualSource:
 
     def placeholder(self, number: int) -> str:
         return f"pass  # {self.token}-magic-{number}"
+
+    @cached_property
+    def spans(self) -> list[SourceSpan | None]:
+        """Per notebook cell, where its `source` is in the file (found only when needed)."""
+        spans = _source_spans(self.raw)
+        if len(spans) != len(self.notebook["cells"]):  # json and the scanner disagree: never write
+            return [None] * len(self.notebook["cells"])
+        return spans
+
+    @cached_property
+    def file_rows(self) -> dict[int, list[int]]:
+        """Per code cell (by notebook index): the notebook file's row of each row of the cell."""
+        rows_of = _RowCounter(self.raw)
+        return {
+            position: _file_rows(rows_of, self.spans[position], body.count("\n"))
+            for (_, _, position), body in zip(self.cells, self.bodies)
+        }
+
+    def file_row(self, position: int, row: int) -> int | None:
+        rows = self.file_rows.get(position)
+        return rows[max(1, min(row, len(rows))) - 1] if rows else None
 
     def assemble(self) -> None:
         """Join the cell bodies (broken cells as one `pass`) into the text the checker sees."""
@@ -106,10 +125,7 @@ def load(data: bytes) -> VirtualSource:
         raise NotebookError("invalid notebook JSON: nested too deeply") from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise NotebookError("not a Jupyter notebook: no list of cells")
-    spans = _source_spans(text)
-    if len(spans) != len(notebook["cells"]):  # json and the scanner disagree: never write this file
-        spans = [None] * len(notebook["cells"])
-    virtual = VirtualSource(notebook, "", raw=text, bom=data.startswith(b"\xef\xbb\xbf"), spans=spans)
+    virtual = VirtualSource(notebook, "", raw=text, bom=data.startswith(b"\xef\xbb\xbf"))
     sources = [_cell_text(c) for c in notebook["cells"] if isinstance(c, dict)]
     number = 0
     while any(f"optlint-{number}" in s for s in sources):
@@ -130,7 +146,6 @@ def load(data: bytes) -> VirtualSource:
         body = "\n".join(lines)
         virtual.cells.append((0, position + 1, position))
         virtual.bodies.append(body if body.endswith("\n") else body + "\n")
-        virtual.file_rows[position] = _file_rows(text, spans[position], body.count("\n") + 1)
     virtual.assemble()
     return virtual
 
@@ -180,25 +195,35 @@ def _scan(line: str, depth: int, quote: str | None) -> tuple[int, str | None, bo
     return depth, quote, continued and quote is None
 
 
-def _file_rows(text: str, span: SourceSpan | None, rows: int) -> list[int]:
+class _RowCounter:
+    """Row numbers of increasing offsets in a text, counting newlines only once in all."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.offset, self.row = text, 0, 1
+
+    def row_at(self, offset: int) -> int:
+        if offset < self.offset:  # not increasing (never for cells in file order): count afresh
+            self.offset, self.row = 0, 1
+        self.row += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.row
+
+
+def _file_rows(rows_of: _RowCounter, span: SourceSpan | None, rows: int) -> list[int]:
     """The notebook file's row for each row of a cell (a string source: all on one row)."""
     if span is None:
         return []
-    if span.items is None or not span.items:
-        first = text.count("\n", 0, span.start) + 1
-        return [first] * rows
-    out, row, position = [], 1, 0
-    for start, _ in span.items:
-        row += text.count("\n", position, start)
-        position = start
-        out.append(row)
-    return out
+    if not span.items:
+        return [rows_of.row_at(span.start)] * rows
+    return [rows_of.row_at(start) for start, _ in span.items]
 
 
 # -- where the sources are in the JSON text ----------------------------------------------------
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # unrolled: linear, no per-character alternation
+#: Everything up to the next bracket outside a string (greedy, never needs to backtrack).
+_NO_BRACKETS = re.compile(r'(?:[^"\[\]{}]+|"[^"\\]*(?:\\.[^"\\]*)*")*')
 _SCALAR = re.compile(r"-?Infinity|NaN|true|false|null|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 
 
@@ -218,23 +243,22 @@ class _Scanner:
         return json.loads(match.group())
 
     def skip_value(self) -> None:
-        """Skip one value without recursion (notebooks may nest deeply)."""
+        """Skip one value without recursion (notebooks may nest deeply), jumping over plain text."""
+        text = self.text
+        char = self.skip_space()
+        if char == '"':
+            self.pos = _STRING.match(text, self.pos).end()
+            return
+        if char not in "[{":
+            self.pos = _SCALAR.match(text, self.pos).end()
+            return
         depth = 0
-        while True:
-            char = self.skip_space()
-            if char == '"':
-                self.pos = _STRING.match(self.text, self.pos).end()
-            elif char in "[{":
-                depth, self.pos = depth + 1, self.pos + 1
-            elif char in "]}":
-                depth, self.pos = depth - 1, self.pos + 1
-            elif char in ",:":
-                self.pos += 1
-                continue
-            else:
-                self.pos = _SCALAR.match(self.text, self.pos).end()
+        while True:  # at a bracket: strings and plain text between brackets go in one match
+            depth += 1 if text[self.pos] in "[{" else -1
+            self.pos += 1
             if depth == 0:
                 return
+            self.pos = _NO_BRACKETS.match(text, self.pos).end()
 
     def members(self):
         """Yield each key of the object at the cursor, with the cursor on its value."""
@@ -344,9 +368,8 @@ def finish(virtual: VirtualSource, result: FileResult) -> FileResult:
     if virtual.cells:
         result.findings = [locate(virtual, f) for f in result.findings]
     for position, exc in sorted(virtual.broken.items()):
-        rows = virtual.file_rows.get(position) or [None]
         where = Position(exc.row, exc.column)
-        file_row = rows[min(exc.row, len(rows)) - 1]
+        file_row = virtual.file_row(position, exc.row)
         message = f"{exc.message} (the other cells are still checked)"
         result.findings.append(Finding(result.path, "OPT000", message, where, where, exc.row, None, position + 1, file_row))
         result.error = True
@@ -362,14 +385,13 @@ def locate(virtual: VirtualSource, finding: Finding) -> Finding:
             start_row, raw_index, position = first, raw, where
     shift = start_row - 1
     row = finding.location.row - shift
-    rows = virtual.file_rows.get(position) or [None]
     return replace(
         finding,
         location=Position(row, finding.location.column),
         end_location=Position(finding.end_location.row - shift, finding.end_location.column),
         noqa_row=(finding.noqa_row - shift) if finding.noqa_row else None,
         cell=raw_index,
-        file_row=rows[max(1, min(row, len(rows))) - 1],
+        file_row=virtual.file_row(position, row),
         fix=_shift_fix(finding.fix, shift),
     )
 
