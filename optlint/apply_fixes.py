@@ -121,7 +121,11 @@ def _explain_refused(text: str, finding: Finding) -> Finding:
     problem = compile_problem(apply_edits(text, [finding])[0])
     if problem is None:
         return finding  # not reached within MAX_PASSES; the fix stays on offer
-    message = f"{finding.message} (not fixed: the fixed file would not compile on {_python()}: {problem})"
+    if compile_problem(text) is not None:  # newer syntax than this Python: nothing can be verified
+        reason = f"{_python()} cannot compile this file, so no fix can be verified: {problem}"
+    else:
+        reason = f"the fixed file would not compile on {_python()}: {problem}"
+    message = f"{finding.message} (not fixed: {reason})"
     return dataclasses.replace(finding, message=message, fix=None)
 
 

@@ -55,6 +55,19 @@ def test_fix_inside_an_f_string_is_written_only_if_this_python_compiles_it(tmp_p
         assert target.read_bytes() != before and result.exit_code == 0
 
 
+def test_file_this_python_cannot_compile_is_never_fixed(tmp_path):
+    target = tmp_path / "new_syntax.py"
+    target.write_text("import torch\ntype Vector = list[float]\nopt = torch.optim.AdamW(model.parameters())\n")
+    before = target.read_bytes()
+    result = run("check", "--fix", str(target))
+    if sys.version_info < (3, 12):  # PEP 695 syntax: reported as OPT000, or checked but never fixed
+        assert target.read_bytes() == before
+        assert "OPT000" in result.stdout or "cannot compile this file, so no fix can be verified" in result.stdout
+    else:
+        assert result.exit_code == 0 and target.read_bytes() != before
+        compile(target.read_bytes(), str(target), "exec")
+
+
 def test_fix_guard_drops_only_the_fix_that_breaks_the_file(monkeypatch):
     # Version independent: one fix's edit leaves an unclosed bracket, the other is fine.
     from optlint import apply_fixes
