@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import json
 import os
 import shutil
 import stat
+import subprocess
 import sys
 
 import pytest
@@ -237,3 +239,38 @@ def test_fix_with_diff_is_diff_and_writes_nothing_as_in_ruff(tmp_path):
     assert result.stdout.startswith(f"--- {target}\n+++ {target}\n")
     assert "Would fix 1 finding" in result.stderr
     assert "write nothing (also with --fix, as in ruff)" in " ".join(run("check", "--help").stdout.split())
+
+
+# -- a tree with one hostile file of each kind above -------------------------------------------
+
+
+def test_fix_over_the_hostile_tree_damages_nothing_and_reports_every_file(tmp_path):
+    tree = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "hostile", tree)
+    before = {p.name: p.read_bytes() for p in tree.iterdir()}
+    scripts = sorted(name for name in before if name.endswith(".py"))
+    if shutil.which("git"):
+        old = os.getcwd()
+        os.chdir(tree)
+        try:
+            patch = run("check", "--diff", *scripts).stdout_bytes
+        finally:
+            os.chdir(old)
+        (tmp_path / "p.patch").write_bytes(patch)
+        proc = subprocess.run(["git", "apply", "--check", "-p0", str(tmp_path / "p.patch")], cwd=tree, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    result = run("check", "--fix", str(tree))
+    assert result.exit_code == 2  # the broken cell
+    for name in scripts:
+        compile((tree / name).read_bytes(), name, "exec")
+    assert (tree / "broken_cell.ipynb").read_bytes() == before["broken_cell.ipynb"]  # an error: not fixed
+    magics = json.loads((tree / "magics.ipynb").read_text())["cells"]
+    assert magics[0]["source"] == json.loads(before["magics.ipynb"])["cells"][0]["source"]
+    assert magics[1]["source"][:3] == ["pass  # optlint-magic-0\n", "# optlint: cell boundary\n", "!nvidia-smi\n"]
+    assert magics[1]["source"][-1] == "model?"
+    assert b"\n" not in (tree / "cr_only.py").read_bytes()
+    left = {line.split(":")[0] for line in run("check", str(tree)).stdout.splitlines()}
+    expected = {str(tree / "broken_cell.ipynb")}
+    if sys.version_info < (3, 12):
+        expected.add(str(tree / "fstring_fix.py"))
+    assert left == expected
