@@ -22,12 +22,59 @@ def test_good_optimizer():
     opt.step()
 """
 
+WITH_MODELS = """
+import pytest
+import torch
+import optlint
+
+@pytest.fixture
+def net():
+    return torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.LayerNorm(4))
+
+def test_fixture_names_parameters(net):
+    opt = torch.optim.AdamW(net.parameters())
+    net(torch.randn(2, 4)).sum().backward()
+    opt.step()
+
+def test_install_names_parameters():
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.BatchNorm1d(4))
+    handle = optlint.install(mode="warn", models=model)
+    try:
+        opt = torch.optim.AdamW(model.parameters())
+        model(torch.randn(2, 4)).sum().backward()
+        opt.step()
+    finally:
+        handle.remove()
+"""
+
 
 def test_plugin_fails_misconfigured_optimizer(pytester):
     pytester.makepyfile(test_training=TEST_FILE)
     result = pytester.runpytest_subprocess("--optlint", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*OptimizerConfigError*", "*OPT101*", "*optlint.param_groups*"])
+    result.stdout.fnmatch_lines(["*OPT101*", "*optlint.param_groups*", "at test_training.py:7: opt.step()"])
+
+
+def test_failure_shows_the_report_alone(pytester):
+    pytester.makepyfile(test_training=TEST_FILE)
+    result = pytester.runpytest_subprocess("--optlint", "-p", "no:cacheprovider")
+    out = result.stdout.str()
+    # no traceback through optlint's own hook, the report once, its first line in the summary
+    assert "optlint/runtime" not in out and "raise OptimizerConfigError" not in out
+    assert out.count("OPT101 param_groups[0]['params'][1]") == 1
+    assert "FAILED test_training.py::test_bad_optimizer - optlint: 3 problems" in out
+    # without a model, the report says how to get names
+    assert "model.named_parameters()" in out and "a fixture that returns it" in out
+
+
+def test_model_comes_from_a_fixture_or_install(pytester):
+    pytester.makepyfile(test_models=WITH_MODELS)
+    result = pytester.runpytest_subprocess("--optlint", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2)
+    out = result.stdout.str()
+    assert "OPT101 `0.bias` (a bias of Linear, 1-D)" in out and "OPT101 `1.weight`" in out
+    assert "`1.weight` (an affine parameter of BatchNorm1d" in out
+    assert "param_groups[0]" not in out and "named by position" not in out
 
 
 def test_without_flag_nothing_changes(pytester):

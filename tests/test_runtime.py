@@ -6,10 +6,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
+from zoo import CNN, MLP, TiedLM, ViT, all_models  # noqa: E402
 
 import optlint  # noqa: E402
 from optlint.policy import BIAS, DECAY, EMBEDDING, NORM, ONE_D, TOKEN  # noqa: E402
-from zoo import CNN, MLP, TiedLM, ViT, all_models  # noqa: E402
 
 
 def codes_and_params(findings):
@@ -253,3 +253,246 @@ def test_user_overrides():
     assert infos["head.weight"].no_decay
     model.head.weight._no_weight_decay = True
     assert optlint.classify_parameters(model)["head.weight"].no_decay
+
+
+# --- one policy for position tables, globs and norm names (issue 13, items 1-4) --------------
+
+from zoo import NormLookalikes, PositionTables  # noqa: E402
+
+from optlint.policy import UNSHAPED, USER, is_token_name  # noqa: E402
+
+
+def test_position_tables_are_judged_by_what_they_are_not_their_name():
+    roles = {name: info.role for name, info in optlint.classify_parameters(PositionTables()).items()}
+    # an nn.Embedding is an embedding table whatever it is called (decayed by default) ...
+    for name in ("position_embeddings.weight", "wpe.weight", "embed_positions.weight", "relative_attention_bias.weight"):
+        assert roles[name] == EMBEDDING, name
+    # ... and a bare nn.Parameter used as a token or position table is a token
+    for name in ("pos_embed", "cls_token", "attn.relative_position_bias_table", "vit.position_embeddings"):
+        assert roles[name] == TOKEN, name
+    strict = optlint.classify_parameters(PositionTables(), embedding=True)
+    assert all(strict[name].role == USER for name in ("position_embeddings.weight", "wpe.weight", "embed_positions.weight"))
+
+
+def test_token_globs_name_the_parameter_not_its_ancestors():
+    model = nn.Module()
+    model.pos_embed = nn.Sequential(nn.Linear(3, 8), nn.GELU(), nn.Conv1d(8, 8, 3, groups=8))  # timm's PosConv-style
+    infos = optlint.classify_parameters(model)
+    assert infos["pos_embed.0.weight"].role == DECAY and infos["pos_embed.2.weight"].role == DECAY
+    assert infos["pos_embed.0.bias"].role == BIAS
+    opt = torch.optim.AdamW(optlint.param_groups(model, 0.05))
+    assert [p.ndim for p in opt.param_groups[0]["params"]] == [2, 3]
+
+
+def test_is_token_name_is_the_name_rule_for_the_static_fix():
+    assert is_token_name("cls_token") and is_token_name("encoder.pos_embed") and is_token_name("dist_token")
+    assert is_token_name("layers.0.attn.relative_position_bias_table")
+    assert not is_token_name("pos_embed.0.weight") and not is_token_name("head.weight")
+
+
+def test_a_leaf_named_like_a_norm_is_a_norm_only_with_vector_parameters():
+    infos = optlint.classify_parameters(NormLookalikes())
+    for name in ("bn.weight", "ln_proj.weight", "norm.weight", "ada_ln.weight", "proj_norm.weight"):
+        assert infos[name].role == DECAY, name
+    assert infos["ln_f.scale"].role == NORM and infos["norm1.weight"].role == NORM
+    assert infos["bn.bias"].role == BIAS
+    # the same holds without exclude_1d: the name alone never excludes a matrix
+    assert optlint.classify_parameters(NormLookalikes(), exclude_1d=False)["norm.weight"].role == DECAY
+
+
+class _FourierPositions(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.token_projection = nn.Conv2d(8, 4, 1)
+
+
+class _XCiTLike(nn.Module):
+    """xcit's no_weight_decay() returns fnmatch patterns: {'pos_embed.*', 'cls_token'}."""
+
+    def __init__(self):
+        super().__init__()
+        self.pos_embed = _FourierPositions()
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, 4))
+        self.blocks = nn.ModuleList([nn.Linear(4, 4)])
+        self.blocks[0].no_weight_decay = None  # a non-callable attribute is not a hook
+        self.table_a = nn.Parameter(torch.zeros(3, 3))
+        self.table_b = nn.Parameter(torch.zeros(3, 3))
+
+    def no_weight_decay(self):
+        return {"pos_embed.*", "cls_token", "table_[a]"}
+
+
+def test_no_weight_decay_entries_are_fnmatch_patterns_as_in_timm():
+    infos = optlint.classify_parameters(_XCiTLike())
+    assert infos["pos_embed.token_projection.weight"].role == TOKEN
+    assert "listed by the model's no_weight_decay()" in infos["pos_embed.token_projection.weight"].reasons
+    assert infos["table_a"].role == TOKEN and infos["table_b"].role == DECAY
+    assert infos["blocks.0.weight"].role == DECAY
+
+
+# --- advice that fits the finding (item 6) and policy typos (item 7) -------------------------
+
+
+def test_advice_follows_the_codes_found():
+    model = MLP()
+    ps = list(model.parameters())
+    with pytest.raises(optlint.OptimizerConfigError) as caught:
+        optlint.assert_optimizer(torch.optim.SGD(ps[:2], lr=0.1), model)
+    report = str(caught.value)
+    assert [f.code for f in caught.value.findings] == ["OPT102", "OPT102"]
+    assert "fix_optimizer" not in report and "param_groups(" not in report  # neither fixes OPT102 for SGD
+    assert "add_param_group" in report
+    matrices = [p for p in ps if p.ndim >= 2]
+    typo = torch.optim.AdamW([{"params": matrices, "lr_sacle": 2.0}, {"params": [model.fc1.bias, model.fc2.bias], "weight_decay": 0.0}])
+    with pytest.raises(optlint.OptimizerConfigError) as caught:
+        optlint.assert_optimizer(typo, model)
+    report = str(caught.value)
+    assert [f.code for f in caught.value.findings] == ["OPT006"]
+    assert "fix_optimizer" not in report and "Rename the unknown param-group key" in report
+    with pytest.raises(optlint.OptimizerConfigError) as caught:
+        optlint.assert_optimizer(torch.optim.SGD(ps, lr=0.1, weight_decay=1e-4), model)
+    assert "optlint.param_groups(model, weight_decay=0.0001)" in str(caught.value)
+
+
+def test_policy_option_typos_are_type_errors_with_a_suggestion():
+    model = MLP()
+    with pytest.raises(TypeError, match="exclude1d.*did you mean 'exclude_1d'"):
+        optlint.param_groups(model, 0.05, exclude1d=True)
+    with pytest.raises(TypeError, match="did you mean 'embedding'"):
+        optlint.check_optimizer(torch.optim.AdamW(model.parameters()), model, embeddings=True)
+    with pytest.raises(TypeError, match="did you mean 'no_weight_decay'"):
+        optlint.fix_optimizer(torch.optim.AdamW(model.parameters()), model, no_weight_decays=["x"])
+    with pytest.raises(TypeError, match="did you mean 'norm'"):
+        optlint.install(norms=False)
+    groups = optlint.param_groups(model, 0.05, lr_scale=0.5, betas=(0.9, 0.95), layer_id=3)  # group keys pass
+    assert all(g["lr_scale"] == 0.5 and g["layer_id"] == 3 for g in groups)
+
+
+# --- hostile graphs and arguments (issue 12, items 9 and 15) ---------------------------------
+
+
+class _CountingDict(dict):
+    """A module's _parameters that counts how often the policy reads it."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.reads = 0
+
+    def items(self):
+        self.reads += 1
+        return super().items()
+
+    def values(self):
+        self.reads += 1
+        return super().values()
+
+
+def _counted_linear():
+    layer = nn.Linear(2, 2)
+    layer._parameters = _CountingDict(layer._parameters)
+    return layer
+
+
+def test_each_module_is_walked_once_in_shared_graphs():
+    # sharing that doubles per level: 2**16 paths to the bottom block
+    level = nn.Module()
+    level.fc = _counted_linear()
+    layers = [level.fc]
+    for _ in range(16):
+        up = nn.Module()
+        up.fc, up.a, up.b = _counted_linear(), level, level
+        layers.append(up.fc)
+        level = up
+    infos = optlint.classify_parameters(level)
+    assert max(layer._parameters.reads for layer in layers) <= 2
+    assert sorted(infos) == sorted(name for name, _ in level.named_parameters())
+    # the chain of the report: 400 blocks, each holding the one before it
+    blocks, previous = nn.ModuleList(), None
+    for _ in range(400):
+        block = nn.Module()
+        block.fc = _counted_linear()
+        if previous is not None:
+            block.prev = previous
+        blocks.append(block)
+        previous = block
+    findings = optlint.check_optimizer(torch.optim.AdamW(blocks.parameters()), blocks)
+    assert len(findings) == 400 and findings[0].param == "0.fc.bias" and findings[-1].param == "399.fc.bias"
+    assert max(block.fc._parameters.reads for block in blocks) <= 2
+
+
+def test_install_warn_never_raises():
+    class Broken(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+        def parameters(self, recurse=True):
+            raise RuntimeError("parameters() is broken")
+
+    model = Broken()
+    handle = optlint.install(mode="warn", models=model)
+    try:
+        opt = torch.optim.AdamW([model.fc.weight, model.fc.bias])
+        with pytest.warns(optlint.runtime.OptimizerConfigWarning, match="could not check AdamW: RuntimeError: parameters"):
+            opt.step()
+    finally:
+        handle.remove()
+
+
+def test_install_arguments_are_checked():
+    with pytest.raises(ValueError, match="mode must be 'warn' or 'raise', got 'wran'"):
+        optlint.install(mode="wran")
+    with pytest.raises(TypeError, match="models must hold torch.nn.Module objects, got object"):
+        optlint.install(models=[object()])
+    with pytest.raises(TypeError, match="models must be a torch.nn.Module or an iterable of them, got int"):
+        optlint.install(models=5)
+
+
+def test_bad_arguments_are_type_or_value_errors_that_name_them():
+    model = MLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.param_groups[0]["weight_decay"] = torch.tensor([0.1, 0.2])
+    with pytest.raises(ValueError, match=r"param_groups\[0\]\['weight_decay'\] is a tensor of shape \(2,\)"):
+        optlint.check_optimizer(opt, model)
+    named = torch.optim.AdamW(model.named_parameters())
+    named.param_groups[0]["param_names"][1] = 3
+    with pytest.raises(TypeError, match=r"param_groups\[0\]\['param_names'\]\[1\] must be a str, got int"):
+        optlint.check_optimizer(named)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module or None, got list"):
+        optlint.check_optimizer(torch.optim.AdamW(model.parameters()), [model])
+    short = torch.optim.AdamW(model.named_parameters())
+    short.param_groups[0]["param_names"] = short.param_groups[0]["param_names"][:2]
+    with pytest.raises(ValueError, match=r"param_groups\[0\]\['param_names'\] has 2 names for 4 parameters"):
+        optlint.fix_optimizer(short)
+    assert short.param_groups[0]["weight_decay"] == 0.01 and len(short.param_groups) == 1  # nothing changed
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        optlint.param_groups([model], 0.05)
+
+
+# --- lazy modules (issue 12, item 18) --------------------------------------------------------
+
+
+def test_lazy_parameters_are_judged_once_shaped():
+    model = nn.Sequential(nn.LazyLinear(4), nn.LayerNorm(4))
+    infos = optlint.classify_parameters(model)
+    assert infos["0.weight"].role == UNSHAPED and "not yet shaped" in infos["0.weight"].reasons[0]
+    assert infos["0.bias"].role == BIAS and infos["1.weight"].role == NORM  # known without a shape
+    with pytest.raises(ValueError, match="`0.weight` not yet shaped"):
+        optlint.param_groups(model, 0.05)
+    early = torch.optim.AdamW(model.parameters())  # PyTorch allows this: shapes come in place
+    with pytest.raises(ValueError, match="not yet shaped"):
+        optlint.check_optimizer(early, model)
+    with pytest.raises(ValueError, match=r"param_groups\[0\]\['params'\]\[0\], .* not yet shaped"):
+        optlint.check_optimizer(early)
+    model(torch.randn(2, 3))
+    assert optlint.classify_parameters(model)["0.weight"].role == DECAY
+    groups = optlint.param_groups(model, 0.05)
+    assert groups[0]["params"] == [model[0].weight]
+    # install() judges at the first step, after the forward that shaped the weight
+    handle = optlint.install(mode="raise", models=model)
+    try:
+        with pytest.raises(optlint.OptimizerConfigError) as caught:
+            early.step()
+    finally:
+        handle.remove()
+    assert sorted(f.param for f in caught.value.findings) == ["0.bias", "1.bias", "1.weight"]

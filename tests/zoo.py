@@ -94,3 +94,43 @@ def all_models():
         "lstm": lstm(),
         "rmsnorm": rmsnorm_model(),
     }
+
+
+class LearnedPositions(nn.Embedding):
+    """BART's embed_positions: an nn.Embedding subclass."""
+
+
+class PositionTables(nn.Module):
+    """Position and token tables as Hugging Face and timm write them.
+
+    nn.Embedding tables (BERT position_embeddings, GPT-2 wpe, BART embed_positions, T5
+    relative_attention_bias) and bare nn.Parameter tables (ViT pos_embed / cls_token, Swin
+    relative_position_bias_table, HF ViT position_embeddings).
+    """
+
+    def __init__(self, dim=4):
+        super().__init__()
+        self.position_embeddings = nn.Embedding(16, dim)
+        self.wpe = nn.Embedding(16, dim)
+        self.embed_positions = LearnedPositions(18, dim)
+        self.relative_attention_bias = nn.Embedding(32, 2)
+        self.pos_embed = nn.Parameter(torch.zeros(1, 5, dim))
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.attn = nn.Module()
+        self.attn.relative_position_bias_table = nn.Parameter(torch.zeros(9, 2))
+        self.vit = nn.Module()
+        self.vit.position_embeddings = nn.Parameter(torch.zeros(1, 5, dim))
+
+
+class NormLookalikes(nn.Module):
+    """Leaf modules named like norms: only those whose parameters are vectors are norms."""
+
+    def __init__(self):
+        super().__init__()
+        self.bn = nn.Linear(16, 4)
+        self.ln_proj = nn.Linear(4, 4)
+        self.norm = nn.Linear(4, 4)
+        self.ada_ln = nn.Linear(4, 8)
+        self.proj_norm = nn.Conv1d(4, 4, 1)
+        self.ln_f = MyNorm(4)  # a real norm: a vector scale
+        self.norm1 = nn.LayerNorm(4)
