@@ -11,7 +11,6 @@ import io
 import re
 import sys
 import tokenize
-from functools import cached_property
 
 from optlint.findings import FileResult, Finding, Position
 from optlint.source import (  # noqa: F401 (SourceError, decode, parse: re-exported for callers)
@@ -23,45 +22,11 @@ from optlint.source import (  # noqa: F401 (SourceError, decode, parse: re-expor
     python_ast,
 )
 from optlint.settings import Settings
+from optlint.static.context import FileContext
 
 _FILE_NOQA = re.compile(r"^[ \t]*#[ \t]*optlint:[ \t]*noqa(?::[ \t]*(?P<codes>[A-Z]+[0-9]+(?:[, \t]+[A-Z]+[0-9]+)*))?", re.M)
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.I)
 _CODE_SPLIT = re.compile(r"[,\s]+")
-
-
-class FileContext:
-    """What rules see of one parsed file. Analyses are computed once, on first use."""
-
-    def __init__(self, module, settings: Settings, text: str = "") -> None:
-        from optlint.analysis.facts import collect_facts
-        from optlint.analysis.resolve import Resolver
-
-        self.module = module
-        self.text = text
-        self.settings = settings
-        self.facts = collect_facts(module, settings.candidate_names)
-        self.resolver = Resolver(self.facts)
-
-    @cached_property
-    def optimizer_calls(self):
-        from optlint.analysis.calls import CallAnalyzer
-
-        analyzer = CallAnalyzer(self.resolver, self.settings.extra_optimizers, self.facts.calls)
-        return analyzer.analyze_all()
-
-    @cached_property
-    def penalties(self):
-        """Hand-written L1/L2 penalties in loops and comprehensions (OPT004 and OPT005)."""
-        from optlint.analysis.loops import find_penalties
-
-        return find_penalties(self.facts.loops, self.resolver)
-
-    @cached_property
-    def positions(self):
-        """LibCST positions of every node: computed only when a rule or a finding needs them."""
-        from libcst.metadata import MetadataWrapper, PositionProvider
-
-        return MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
 
 
 def _comments_by_row(text: str) -> dict[int, str]:
@@ -121,8 +86,13 @@ def check_notebook(path: str, data: bytes, settings: Settings) -> FileResult:
     return notebook.check(path, data, settings)  # cells, magics and broken cells are its job
 
 
-def check_text(path: str, text: str, settings: Settings) -> FileResult:
-    """Every finding in decoded Python source `text`."""
+def check_text(path: str, text: str, settings: Settings, tree=None) -> FileResult:
+    """Every finding in decoded Python source `text`.
+
+    `tree` is this Python's ``ast`` of `text` when the caller already has it (flake8 does);
+    otherwise it is built here. Findings come from the ``ast`` flow model alone: LibCST is
+    imported only when a fix's edits must be rendered.
+    """
     result = FileResult(path)
     codes = settings.codes_for(path)
     file_noqa = _file_noqa(text) if "optlint" in text else None
@@ -136,31 +106,23 @@ def check_text(path: str, text: str, settings: Settings) -> FileResult:
         # whole point), so only reading and decoding problems are reported for it.
         result.skipped = True
         return result
-    tree, python_error = python_ast(text)
-    if tree is not None and settings.prefilter:
-        from optlint.rules.tree_filters import TreeSummary
-
-        summary = TreeSummary(tree, settings.candidate_names)
-        rules = [rule for rule in rules if rule.may_fire_tree(summary)]
-        if not rules:
-            result.skipped = True
-            return result
-    try:
-        module = parse(text, python_error)
-    except SourceError as exc:
-        return error_finding(result, exc)
+    if tree is None:
+        tree, python_error = python_ast(text)
+        if tree is None:
+            return error_finding(result, _explain_syntax_error(text, python_error))
     # Long chains (a dict of 1,000 implicitly concatenated strings) nest deeply in the tree;
     # from Python 3.11 Python-to-Python recursion does not grow the C stack, so allow more.
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, ANALYSIS_RECURSION_LIMIT))
     current = None  # the rule running, for the internal-error message
     try:
-        ctx = FileContext(module, settings, text)
+        ctx = FileContext(tree, text, settings)
         raw = []
         for current in rules:
             raw.extend(current.check(ctx))
+        current = None
         if raw:
-            result.findings.extend(_place(path, ctx.positions, text, raw))
+            result.findings.extend(_place(path, ctx, raw, getattr(settings, "fix_edits", True)))
     except RecursionError:
         return error_finding(result, SourceError("too deeply nested to analyze"))
     except Exception as exc:  # a bug in optlint must cost one file, never the run
@@ -173,88 +135,58 @@ def check_text(path: str, text: str, settings: Settings) -> FileResult:
     return result
 
 
-def _line_indent(lines: list[str], row: int) -> str:
-    line = lines[row - 1] if 0 < row <= len(lines) else ""
-    return line[: len(line) - len(line.lstrip(" \t"))]
+def _explain_syntax_error(text: str, error: SourceError) -> SourceError:
+    """This Python's syntax error, or, when LibCST (which knows newer grammars) accepts the
+    file, a clear "newer syntax than this Python" message: the analysis needs this Python's
+    own tree, and ``--fix`` must never write what this Python cannot parse."""
+    if not error.message.startswith("syntax error"):
+        return error
+    try:
+        parse(text, error)
+    except SourceError:
+        return error
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return SourceError(
+        f"cannot be analyzed: this file uses syntax newer than Python {version}, which runs optlint "
+        f"({error.message}); run optlint with a newer Python",
+        error.row,
+        error.column,
+    )
 
 
-def _around_parens(lines: list[str], start: Position, end: Position, opening: int, closing: int):
-    """Widen a range to take in `opening` "(" before it and `closing` ")" after it."""
-    row, col = start.row, start.column - 1  # 0-based column of the first character
-    while opening:
-        col -= 1
-        while col < 0:
-            row -= 1
-            col = len(lines[row - 1]) - 1
-        if lines[row - 1][col] == "(":
-            opening -= 1
-    start = Position(row, col + 1)
-    row, col = end.row, end.column - 1  # 0-based column just after the last character
-    while closing:
-        while col >= len(lines[row - 1]):
-            row, col = row + 1, 0
-        if lines[row - 1][col] == ")":
-            closing -= 1
-        col += 1
-    return start, Position(row, col + 1)
-
-
-def _fix_dict(fix, positions, lines: list[str], newline: str) -> dict:
-    """A RawFix as the output contract's fix: message, applicability, text edits."""
-    from optlint.fixes import Layout
-
-    edits = []
-    for edit in fix.edits:
-        where = positions[edit.node]
-        layout = Layout(_line_indent(lines, where.start.line), newline)
-        content = edit.render(layout)
-        if edit.kind == "insert-before":
-            start = end = Position(where.start.line, 1)
-        else:
-            start = Position(where.start.line, where.start.column + 1)
-            end = Position(where.end.line, where.end.column + 1)
-            if edit.with_parens and getattr(edit.node, "lpar", None):
-                start, end = _around_parens(lines, start, end, len(edit.node.lpar), len(edit.node.rpar))
-        edits.append(
-            {
-                "content": content,
-                "location": {"row": start.row, "column": start.column},
-                "end_location": {"row": end.row, "column": end.column},
-            }
-        )
-    return {"message": fix.message, "applicability": fix.applicability, "edits": edits}
-
-
-def _place(path: str, positions, text: str, raw) -> list[Finding]:
+def _place(path: str, ctx, raw, render_fixes: bool) -> list[Finding]:
     """Positions (and fixes) for the raw findings, minus those a `# noqa` comment suppresses."""
-    comments = _comments_by_row(text)
-    lines = text.split("\n")
-    newline = "\r\n" if "\r\n" in text else "\n"
+    from optlint.static.fix.edits import NoFix, render_fix
+
+    comments = _comments_by_row(ctx.text)
     placed, seen = [], set()
     for finding in raw:
-        where = positions[finding.node]
-        span = positions[finding.span] if finding.span is not None else where
-        if _suppressed(finding.code, range(span.start.line, span.end.line + 1), comments):
+        where = ctx.source.span(finding.node)
+        span = finding.span if finding.span is not None else finding.node
+        if _suppressed(finding.code, range(span.lineno, span.end_lineno + 1), comments):
             continue
-        key = (finding.code, where.start.line, where.start.column, finding.message)
+        key = (finding.code, where.row, where.column, finding.message)
         if key in seen:
             continue
         seen.add(key)
-        fix = _fix_dict(finding.fix, positions, lines, newline) if finding.fix is not None else None
+        message, fix = finding.message, None
+        if finding.fix is not None and render_fixes:
+            try:
+                fix = render_fix(finding.fix, ctx.source, ctx.view)
+            except NoFix as exc:  # LibCST could not find or parse what the model chose
+                message += f" (no automatic fix: {exc})"
         placed.append(
             Finding(
                 path,
                 finding.code,
-                finding.message,
-                Position(where.start.line, where.start.column + 1),
-                Position(where.end.line, where.end.column + 1),
-                span.start.line,
+                message,
+                Position(where.row, where.column + 1),
+                Position(where.end_row, where.end_column + 1),
+                span.lineno,
                 fix,
             )
         )
     return placed
-
-
 
 
 def check_path(path: str, settings: Settings, display: str | None = None) -> FileResult:

@@ -185,6 +185,20 @@ COUPLED_ADAM = frozenset(
     q for q, s in OPTIMIZERS.items() if s.decay_style == COUPLED_UNLESS_FLAG
 )
 
+#: The Adam family with coupled L2 decay (OPT003): qualname -> the flag that makes the decay
+#: decoupled and the value that does it (None: always coupled). torch's Adam/NAdam/RAdam take
+#: `decoupled_weight_decay=True` (torch >= 2.7); apex and DeepSpeed FusedAdam are AdamW
+#: unless `adam_w_mode=False`; torch-optimizer's Adam variants add the decay to the gradient.
+COUPLED_ADAM_FAMILY: dict[str, tuple[str | None, object]] = {
+    **{q: ("decoupled_weight_decay", True) for q in COUPLED_ADAM},
+    "apex.optimizers.FusedAdam": ("adam_w_mode", True),
+    "deepspeed.ops.adam.FusedAdam": ("adam_w_mode", True),
+    "torch_optimizer.AdaBelief": ("weight_decouple", True),
+    "torch_optimizer.QHAdam": ("decouple_weight_decay", True),
+    "timm.optim.AdaBelief": ("decoupled_decay", True),
+    **{f"torch_optimizer.{name}": (None, None) for name in ("RAdam", "DiffGrad", "AdaBound", "Yogi", "AdaMod")},
+}
+
 #: timm factories that skip their bias/norm split when given ``X.parameters()`` instead of a module.
 TIMM_FACTORIES = {
     # create_optimizer_v2(model_or_params, opt='sgd', lr=None, weight_decay=0., momentum=0.9, ...)

@@ -6,28 +6,51 @@ reference that the cheap resolver is held to, on every call in every fixture.
 
 from __future__ import annotations
 
+import ast
+import sys
+
 import libcst as cst
 import pytest
-from libcst.metadata import MetadataWrapper, QualifiedNameProvider, QualifiedNameSource
+from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider, QualifiedNameSource
 
 from conftest import static_fixtures
-from optlint.analysis.facts import collect_facts
-from optlint.analysis.resolve import Resolver, Where
-from optlint.checker import decode
-from optlint.optimizers import KNOWN_LAST_NAMES
+from optlint.source import decode
+from optlint.static.locate import SourceText
+from optlint.static.model.scopes import FileModel
+from optlint.static.model.values import Resolver, Where
+
+
+def _model(text: str):
+    model = FileModel(ast.parse(text))
+    source = SourceText(text)
+    return model, Resolver(model, source.short), source
 
 
 @pytest.mark.parametrize("path", static_fixtures(), ids=lambda p: p.name)
 def test_qualnames_match_libcst(path):
-    module = cst.parse_module(decode(path.read_bytes()).text)
+    text = decode(path.read_bytes()).text
+    if "requires: python>=3.12" in text and sys.version_info < (3, 12):
+        pytest.skip("newer syntax than this Python's ast")
+    module = cst.parse_module(text)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     reference = wrapper.resolve(QualifiedNameProvider)
-    facts = collect_facts(module, KNOWN_LAST_NAMES)
-    resolver = Resolver(facts)
+    positions = wrapper.resolve(PositionProvider)
+    # LibCST's callees by where they start, to pair them with the ast model's calls
+    by_start = {}
+    for node, where in positions.items():
+        if isinstance(node, cst.Call):
+            by_start.setdefault((where.start.line, where.start.column), node.func)
+    model, resolver, source = _model(text)
     compared = 0
-    for site in facts.calls:
-        mine = resolver.qualname(site.node.func, Where(site.scope, site.order, site.path))
-        value = reference.get(site.node.func, ())
+    for site in model.calls:
+        if not isinstance(site.node.func, (ast.Name, ast.Attribute)):
+            continue
+        span = source.span(site.node)
+        func = by_start.get((span.row, span.column))
+        if func is None:
+            continue
+        mine = resolver.qualname(site.node.func, Where.of_site(site))
+        value = reference.get(func, ())
         names = value() if callable(value) else value
         theirs = {q.name for q in names if q.source == QualifiedNameSource.IMPORT}
         if not theirs:
@@ -52,7 +75,6 @@ def test_aliases_and_shadowing():
         "    return optim.SGD, AW, o.Adam, SGD\n"
     )
     source = source.replace("return optim.SGD, AW, o.Adam, SGD", "return optim.SGD(w), AW(w), o.Adam(w), SGD(w)")
-    facts = collect_facts(cst.parse_module(source), KNOWN_LAST_NAMES)
-    resolver = Resolver(facts)
-    names = [resolver.qualname(s.node.func, Where(s.scope, s.order, s.path)) for s in facts.calls]
+    model, resolver, _ = _model(source)
+    names = [resolver.qualname(s.node.func, Where.of_site(s)) for s in model.calls]
     assert names == ["torch.optim.SGD", "torch.optim.AdamW", "torch.optim.Adam", "<local>.SGD"]

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from optlint.analysis.calls import argument
-from optlint.analysis.resolve import Where
-from optlint.optimizers import COUPLED_ADAM
+from optlint.optimizers import COUPLED_ADAM_FAMILY
 from optlint.rules.base import RawFinding, Rule, register
 
 
@@ -48,28 +46,32 @@ class AdamCoupledL2(Rule):
     )
     REQUIRES = ("Adam", r"\b(?:Adam|NAdam|RAdam|Adamax)\b", r"\boptim\b")
 
-    def may_fire_tree(self, summary) -> bool:
-        return summary.calls_to(summary.callees(frozenset({"Adam", "NAdam", "RAdam", "Adamax"})))
-
     def check(self, ctx) -> Iterator[RawFinding]:
+        reported: set[int] = set()
         for call in ctx.optimizer_calls:
-            if call.kind != "optimizer" or call.spec.qualname not in COUPLED_ADAM:
+            if call.kind != "optimizer" or id(call.site) in reported:
                 continue
-            site = call.site
-            flag, how = argument(call.node, call.spec, "decoupled_weight_decay")
+            switch = COUPLED_ADAM_FAMILY.get(call.spec.qualname)
+            if switch is None:
+                continue
+            flag, decoupling = switch
             if flag is not None:
-                where = Where(site.scope, site.order, site.path)
-                if ctx.resolver.evaluate(flag, where).provably_true:
-                    continue
+                expr, where, how = call.args.argument(call.spec, flag)
+                if how in ("keyword", "positional"):
+                    value = ctx.resolver.evaluate(expr, where)
+                    if value.known and value.value == decoupling and not value.overridable:
+                        continue
+                elif call.spec.defaults.get(flag) == decoupling:
+                    continue  # decoupled by default (apex FusedAdam's adam_w_mode=True)
             decays = [g.weight_decay for g in call.groups] or [call.weight_decay]
             decayed = next((v for v in decays if not v.provably_zero), None)
             if decayed is None:
                 continue
-            hint = " or pass decoupled_weight_decay=True" if "decoupled_weight_decay" in call.spec.hyperparameters else ""
-            yield RawFinding(
-                self.code,
-                f"{call.display} applies {decayed.describe()} as L2 added to the gradient "
+            reported.add(id(call.site))
+            hint = f" or pass {flag}={decoupling!r}" if flag is not None else ""
+            display = f"{call.display} ({call.via})" if call.via else call.display
+            yield self.finding(
+                call.node,
+                f"{display} applies {decayed.describe()} as L2 added to the gradient "
                 f"(coupled), not decoupled weight decay; use AdamW{hint}",
-                call.node,
-                call.node,
             )

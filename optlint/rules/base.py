@@ -15,22 +15,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Iterator
 
 if TYPE_CHECKING:
-    import libcst as cst
+    import ast
 
-    from optlint.checker import FileContext
+    from optlint.static.context import FileContext
 
 DOCS_URL = "https://github.com/optlint/optlint/blob/main/README.md"
 
 
 @dataclass(frozen=True)
 class RawFinding:
-    """A finding before positions are computed: the node to point at, the call it belongs to."""
+    """A finding before positions are computed: the `ast` node to point at, the call it
+    belongs to (its lines take a `# noqa`), and its fix or the reason there is none."""
 
     code: str
     message: str
-    node: "cst.CSTNode"
-    span: "cst.CSTNode | None" = None  # the lines on which a `# noqa` suppresses it (default: node)
-    fix: object | None = None  # an optlint.fixes.RawFix
+    node: "ast.AST"
+    span: "ast.AST | None" = None  # the lines on which a `# noqa` suppresses it (default: node)
+    fix: object | None = None  # an optlint.static.fix.edits.RawFix
     no_fix: str | None = None  # why there is no fix (for a fixable rule)
 
 
@@ -64,10 +65,9 @@ class Rule:
     def check(self, ctx: "FileContext") -> Iterator[RawFinding]:
         return iter(())
 
-    def may_fire_tree(self, summary) -> bool:
-        """A second pre-filter on a summary of this Python's `ast` tree (cheap next to LibCST,
-        see rules/tree_filters.py): False only when the rule provably cannot fire."""
-        return True
+    def finding(self, node, message: str, span=None, fix=None, no_fix: str | None = None) -> RawFinding:
+        """A finding of this rule (the code comes from the rule, never from the caller)."""
+        return RawFinding(self.code, message, node, span if span is not None else node, fix, no_fix)
 
     @classmethod
     def url(cls) -> str:

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from optlint.rules.base import RawFinding, Rule, register
-
 import re
 
-from optlint.fixes import NoFix, build_fix
 from optlint.optimizers import KNOWN_LAST_NAMES
+from optlint.rules.base import RawFinding, Rule, register
+from optlint.static.fix.edits import NoFix
+from optlint.static.fix.split_groups import build_fix
 
 # What a finding needs in the text: whatever import form or alias reaches a known optimizer,
 # its class name is written somewhere in the file; an unknown callee needs weight_decay=.
@@ -104,42 +104,73 @@ class DecayAllParams(Rule):
     )
     REQUIRES = ("parameters", r"parameters\s*\(", OPTIMIZER_NAMES)
 
-    def may_fire_tree(self, summary) -> bool:
-        return summary.optimizer_call() and _mentions_any(summary)
-
     def check(self, ctx) -> Iterator[RawFinding]:
+        reported: set[int] = set()
         for call in ctx.optimizer_calls:
-            for group in call.groups:
-                if group.params_of is None or group.weight_decay.provably_zero:
-                    continue
-                fix, reason = None, None
-                try:
-                    fix = build_fix(call, ctx.resolver)
-                except NoFix as exc:
-                    reason = str(exc)
-                message = _message(call, group) + (f" (no automatic fix: {reason})" if reason else "")
-                yield RawFinding(self.code, message, call.node, call.node, fix, reason)
-                break  # one finding per call: the first offending group names the problem
+            if id(call.site) in reported:
+                continue  # one finding per call, whichever class of several it builds
+            offending = offending_group(ctx, call)
+            if offending is None:
+                continue
+            if call.inner is not None and any(
+                offending_group(ctx, inner) for inner in ctx.optimizer_calls_at(call.inner.site)
+            ):
+                continue  # the helper's own call is reported where it is written
+            group, modules = offending
+            reported.add(id(call.site))
+            fix, reason = None, None
+            try:
+                fix = build_fix(call, ctx.resolver)
+            except NoFix as exc:
+                reason = str(exc)
+            message = _message(call, group, modules) + (f" (no automatic fix: {reason})" if reason else "")
+            yield self.finding(call.node, message, fix=fix, no_fix=reason)
 
 
-def _mentions_any(summary) -> bool:
-    return summary.calls_to({"parameters", "named_parameters"})
+def offending_group(ctx, call):
+    """(group, modules) for the first group that decays every trainable parameter of some
+    module, or None. Modules whose base is frozen and given adapters train only adapters."""
+    for group in call.groups:
+        if group.params is None or group.weight_decay.provably_zero:
+            continue
+        modules = [
+            module
+            for module, (root, where) in zip(group.params.modules, group.params.roots)
+            if not ctx.params.adapters_only(root, where, call.site.order)
+        ]
+        if modules:
+            return group, modules
+    return None
 
 
-def _message(call, group) -> str:
+def _message(call, group, modules: list[str]) -> str:
     decay = group.weight_decay.describe()
     unknown = "" if group.weight_decay.known else "; if it is always 0, add `# noqa: OPT001`"
+    shown = "`, `".join(modules)
+    display = f"{call.display} ({call.via})" if call.via else call.display
+    chosen = " (on the path that chooses them)" if group.params.chosen else ""
     if call.kind == "factory":
+        if group.params_node is not None and not _is_parameters_call(group.params_node):
+            return (
+                f"{display} is told not to split biases and norms (filter_bias_and_bn=False), so it "
+                f"decays every parameter of `{shown}` with {decay}; drop the flag{unknown}"
+            )
         return (
-            f"{call.display} got `{group.params_of}`'s parameters, not the module, so it skips "
+            f"{display} got `{shown}`'s parameters, not the module, so it skips "
             f"timm's bias/norm split and decays them all with {decay}; pass the module itself{unknown}"
         )
     if group.index is not None:
         return (
-            f"param group {group.index} of {call.display} decays every parameter of "
-            f"`{group.params_of}`, biases and norm weights included: {decay}; {_ADVICE}{unknown}"
+            f"param group {group.index} of {display} decays every parameter of "
+            f"`{shown}`{chosen}, biases and norm weights included: {decay}; {_ADVICE}{unknown}"
         )
     return (
-        f"{call.display} decays every parameter of `{group.params_of}`, biases and norm weights "
+        f"{display} decays every parameter of `{shown}`{chosen}, biases and norm weights "
         f"included: {decay}; {_ADVICE}{unknown}"
     )
+
+
+def _is_parameters_call(node) -> bool:
+    import ast
+
+    return any(isinstance(n, ast.Attribute) and n.attr in ("parameters", "named_parameters") for n in ast.walk(node))

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from optlint.analysis.loops import params_module
 from optlint.rules.base import RawFinding, Rule, register
 from optlint.rules.decay_all_params import OPTIMIZER_NAMES
 from optlint.rules.manual_penalty import PENALTY_WORDS
+from optlint.static.model.params import params_module
 
 
 def _overlap(a: str, b: str) -> bool:
@@ -34,21 +34,23 @@ class DoubleRegularization(Rule):
         optimizer = torch.optim.AdamW(param_groups, weight_decay=0.01)  # one mechanism only
     """
     VALID = (
-        "import torch\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\nl2 = sum(p.pow(2).sum() for p in model.parameters())\n",
+        "import torch\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\nl2 = sum(p.pow(2).sum() for p in model.parameters())\n(loss + l2).backward()\n",
+        # the norm is logged, not added to the loss
+        "import torch\nopt = torch.optim.AdamW(model.parameters())\nl2 = sum(p.pow(2).sum() for p in model.parameters())\nprint(l2)\n",
     )
     INVALID = (
-        "import torch\nopt = torch.optim.AdamW(model.parameters())\nl2 = sum(p.pow(2).sum() for p in model.parameters())\n",
+        "import torch\nopt = torch.optim.AdamW(model.parameters())\nl2 = sum(p.pow(2).sum() for p in model.parameters())\n(loss + l2).backward()\n",
     )
     REQUIRES = ("parameters", r"parameters\s*\(", PENALTY_WORDS, OPTIMIZER_NAMES)
-
-    def may_fire_tree(self, summary) -> bool:
-        return summary.has_penalty_loop
 
     def check(self, ctx) -> Iterator[RawFinding]:
         penalties = [p for p in ctx.penalties if p.kind == "L2"]
         if not penalties:
             return
+        reported: set[int] = set()
         for call in ctx.optimizer_calls:
+            if id(call.site) in reported:
+                continue
             for group in call.groups:
                 if group.weight_decay.provably_zero or group.params_node is None:
                     continue
@@ -56,13 +58,11 @@ class DoubleRegularization(Rule):
                 penalty = next((p for p in penalties if module and _overlap(module, p.module)), None)
                 if penalty is None:
                     continue
-                line = ctx.positions[penalty.node].start.line
-                yield RawFinding(
-                    self.code,
+                reported.add(id(call.site))
+                yield self.finding(
+                    call.node,
                     f"`{module}`'s parameters get weight decay from {call.display} "
-                    f"({group.weight_decay.describe()}) and a hand-written L2 penalty (line {line}): "
+                    f"({group.weight_decay.describe()}) and a hand-written L2 penalty (line {penalty.node.lineno}): "
                     "they are regularized twice; keep one",
-                    call.node,
-                    call.node,
                 )
                 break

@@ -2,14 +2,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import libcst as cst
+import ast
 
-from optlint.analysis.names import source_text
-from optlint.fixes import RawEdit, RawFix, code
 from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
 from optlint.rules.base import RawFinding, Rule, register
+from optlint.static.fix.edits import RawEdit, RawFix
 
-# Every penalty form penalty_kind() knows names one of these (keep the two in sync).
 PENALTY_WORDS = r"\babs\(|\bpow\(|\bnorm\(|vector_norm\(|\*\*\s*2|\bsquare\(|L1Loss\(|MSELoss\(|l1_loss\(|mse_loss\("
 
 
@@ -37,19 +35,18 @@ class ManualPenaltyAllParams(Rule):
     """
     fix_safety = "Unsafe (it changes the loss, on purpose): adds `if p.ndim >= 2` to the comprehension, or `if p.ndim < 2: continue` at the top of the loop."
     VALID = (
-        "l2 = sum(p.pow(2).sum() for p in model.parameters() if p.ndim >= 2)\n",
-        "l2 = sum(w.pow(2).sum() for w in [model.fc1.weight, model.fc2.weight])\n",
-        "for p in model.parameters():\n    if p.ndim < 2:\n        continue\n    reg += p.norm(2)\n",
+        "l2 = sum(p.pow(2).sum() for p in model.parameters() if p.ndim >= 2)\n(loss + l2).backward()\n",
+        "l2 = sum(w.pow(2).sum() for w in [model.fc1.weight, model.fc2.weight])\n(loss + l2).backward()\n",
+        "for p in model.parameters():\n    if p.ndim < 2:\n        continue\n    reg += p.norm(2)\n(loss + reg).backward()\n",
+        # a norm computed for logging never reaches the loss
+        "total = sum(p.norm() ** 2 for p in model.parameters())\nwandb.log({'weight_norm': total})\nloss.backward()\n",
     )
     INVALID = (
-        "l1 = sum(p.abs().sum() for p in model.parameters())\n",
-        "reg = 0\nfor name, p in model.named_parameters():\n    reg = reg + torch.norm(p, 2)\n",
-        "l2 = sum((p ** 2).sum() for p in self.parameters())\n",
+        "l1 = sum(p.abs().sum() for p in model.parameters())\nloss = ce + 1e-4 * l1\nloss.backward()\n",
+        "reg = 0\nfor name, p in model.named_parameters():\n    reg = reg + torch.norm(p, 2)\n(loss + reg).backward()\n",
+        "def training_step(self, batch, i):\n    l2 = sum((p ** 2).sum() for p in self.parameters())\n    return self.loss(batch) + l2\n",
     )
     REQUIRES = ("parameters", r"parameters\s*\(", PENALTY_WORDS)
-
-    def may_fire_tree(self, summary) -> bool:
-        return summary.has_penalty_loop
 
     def check(self, ctx) -> Iterator[RawFinding]:
         for penalty in ctx.penalties:
@@ -59,22 +56,24 @@ class ManualPenaltyAllParams(Rule):
                 f"hand-written {penalty.kind} penalty over every parameter of `{penalty.module}`: it "
                 f"regularizes biases and normalization weights too; skip parameters with ndim < 2"
             )
-            yield RawFinding(self.code, message, penalty.node, penalty.node, _fix(penalty))
+            yield self.finding(penalty.node, message, fix=_fix(penalty))
 
 
 def _fix(penalty):
     var = penalty.var
     node = penalty.site.node
-    if isinstance(node, cst.For):
-        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
-        if not body:
-            return None
+    if isinstance(node, (ast.For, ast.AsyncFor)):
         test = STATIC_NO_DECAY_TEST.format(p=var)
+        first = node.body[0]
+        if first.lineno == node.lineno:
+            return None  # `for p in ...: acc += ...` on one line: no line to insert before
         return RawFix(
             f"skip parameters with `{test}`",
-            [RawEdit(body[0], lambda layout: f"{layout.indent}if {test}:{layout.newline}{layout.indent}    continue{layout.newline}", "insert-before")],
+            [RawEdit(first, lambda layout, view: f"{layout.indent}if {test}:{layout.newline}{layout.indent}    continue{layout.newline}", "insert-before")],
         )
-    iterable = node.for_in.iter
-    text = code(iterable).strip()
+    iterable = node.generators[0].iter
     test = STATIC_DECAY_TEST.format(p=var)
-    return RawFix(f"keep parameters with `{test}`", [RawEdit(iterable, lambda _: f"{text} if {test}", with_parens=True)])
+    return RawFix(
+        f"keep parameters with `{test}`",
+        [RawEdit(iterable, lambda layout, view: f"{view.text(iterable).strip()} if {test}", with_parens=True)],
+    )

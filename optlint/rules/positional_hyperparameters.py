@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from optlint.analysis.names import source_text
-from optlint.fixes import RawEdit, RawFix, code
+import ast
+
 from optlint.rules.base import RawFinding, Rule, register
 from optlint.rules.decay_all_params import OPTIMIZER_NAMES
+from optlint.static.fix.edits import RawEdit, RawFix
 
 
 @register
@@ -27,29 +28,26 @@ class PositionalHyperparameters(Rule):
     INVALID = ("import torch\nopt = torch.optim.SGD(w, 0.1, 0.9, 1e-4)\n",)
     REQUIRES = (OPTIMIZER_NAMES,)
 
-    def may_fire_tree(self, summary) -> bool:
-        return summary.calls_to(summary.callees(), min_positional=3)
-
     def check(self, ctx) -> Iterator[RawFinding]:
+        reported: set[int] = set()
         for call in ctx.optimizer_calls:
-            if call.kind != "optimizer" or not call.spec.complete:
+            if call.kind != "optimizer" or not call.spec.complete or call.via or id(call.site) in reported:
                 continue
-            args = call.node.args
-            positional = [a for a in args if a.keyword is None]
-            if any(a.star for a in args):
+            positional = call.node.args
+            if any(isinstance(a, ast.Starred) for a in positional) or any(k.arg is None for k in call.node.keywords):
                 continue
-            late = [(i, a) for i, a in enumerate(positional) if i >= 2 and i < len(call.spec.positional)]
+            late = [(i, a) for i, a in enumerate(positional) if 2 <= i < len(call.spec.positional)]
             if not late:
                 continue
-            bindings = ", ".join(f"{source_text(a.value)} -> {call.spec.positional[i]}" for i, a in late)
+            reported.add(id(call.site))
+            bindings = ", ".join(f"{ctx.source.short(a)} -> {call.spec.positional[i]}" for i, a in late)
             edits = [
-                RawEdit(a.value, (lambda name, text: lambda _: f"{name}={text}")(call.spec.positional[i], code(a.value).strip()), with_parens=True)
+                RawEdit(a, (lambda name, node: lambda layout, view: f"{name}={view.text(node).strip()}")(call.spec.positional[i], a),
+                        with_parens=True)
                 for i, a in late
             ]
-            yield RawFinding(
-                self.code,
+            yield self.finding(
+                call.node,
                 f"{call.display} gets hyperparameters by position ({bindings}); pass them by keyword",
-                call.node,
-                call.node,
-                RawFix("pass them by keyword", edits, applicability="safe"),
+                fix=RawFix("pass them by keyword", edits, applicability="safe"),
             )

@@ -1,75 +1,13 @@
 from __future__ import annotations
 
+import ast
 from typing import Iterator
 
-import libcst as cst
-
-from optlint.analysis.loops import params_module
-from optlint.analysis.names import source_text
-from optlint.analysis.resolve import Where
-from optlint.analysis.walk import walk
-from optlint.fixes import RawEdit, RawFix, code
 from optlint.rules.base import RawFinding, Rule, register
-
-
-class _Uses:
-    """Loads of one name in one scope (nested functions, classes and lambdas excluded)."""
-
-    def __init__(self, name: str, root) -> None:
-        self.name, self.root = name, root
-        self.found: list[cst.Name] = []
-        self.sequence_use = False  # len(x) or x[i]: only a sequence allows that, not an iterator
-        self._targets: set[int] = set()
-
-    def _skip_targets(self, target) -> None:
-        for node in _names_in(target):
-            self._targets.add(id(node))
-
-    def visit_FunctionDef(self, node) -> bool:
-        return node is self.root
-
-    def visit_ClassDef(self, node) -> bool:
-        return node is self.root
-
-    def visit_Lambda(self, node) -> bool:
-        return node is self.root
-
-    def visit_AssignTarget(self, node) -> None:
-        self._skip_targets(node.target)
-
-    def visit_For(self, node) -> None:
-        self._skip_targets(node.target)
-
-    def visit_CompFor(self, node) -> None:
-        self._skip_targets(node.target)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name) and node.func.value == "len" and len(node.args) == 1:
-            arg = node.args[0].value
-            if isinstance(arg, cst.Name) and arg.value == self.name:
-                self.sequence_use = True
-
-    def visit_Subscript(self, node: cst.Subscript) -> None:
-        if isinstance(node.value, cst.Name) and node.value.value == self.name:
-            self.sequence_use = True
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value == self.name and id(node) not in self._targets:
-            self.found.append(node)
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        self.visit_Name(node.value) if isinstance(node.value, cst.Name) else None
-        return not isinstance(node.value, cst.Name)  # never count the `.attr` part
-
-
-def _names_in(target):
-    if isinstance(target, cst.Name):
-        yield target
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            yield from _names_in(element.value)
-    elif isinstance(target, cst.StarredElement):
-        yield from _names_in(target.value)
+from optlint.static.fix.edits import RawEdit, RawFix
+from optlint.static.model.params import PARAMETER_METHODS, params_module
+from optlint.static.model.scopes import BindingKind
+from optlint.static.model.values import Where
 
 
 @register
@@ -101,60 +39,121 @@ class ReusedParamIterator(Rule):
     INVALID = ("params = model.parameters()\nn = len(list(params))\nopt = SGD(params, lr=0.1)\n",)
     REQUIRES = ("parameters", r"parameters\s*\(")
 
-    def may_fire_tree(self, summary) -> bool:
-        """Some name is bound to a call or generator that may be one-shot, and loaded twice."""
-        return summary.one_shot_reused()
-
     def check(self, ctx) -> Iterator[RawFinding]:
-        for scope in ctx.facts.scopes:
+        for scope in ctx.model.scopes:
             for name, bindings in scope.bindings.items():
-                for binding in bindings:
-                    if binding.kind != "assign" or not _one_shot(binding, ctx):
-                        continue
-                    yield from self._check_binding(ctx, scope, name, binding, bindings)
+                candidates = [b for b in bindings if b.kind is BindingKind.ASSIGN and _one_shot(b, ctx)]
+                if not candidates:
+                    continue
+                uses = _Uses(name, scope.node)
+                if uses.sequence_use:
+                    continue  # `parameters()` of a non-module (GradBucket, say) may well return a list
+                for binding in candidates:
+                    yield from self._check_binding(ctx, name, binding, bindings, uses)
 
-    def _check_binding(self, ctx, scope, name, binding, bindings):
-        root = scope.node if scope.node is not None else ctx.module
-        visitor = _Uses(name, root)
-        walk(visitor, root)
-        if len(visitor.found) < 2 or visitor.sequence_use:
-            return  # `parameters()` of a non-module (GradBucket, say) may well return a list
-        positions = ctx.positions
-
-        def at(node, end=False):
-            point = positions[node].end if end else positions[node].start
-            return point.line, point.column
-
-        start = at(binding.node, end=True)
-        later = [at(b.node) for b in bindings if b is not binding and b.node is not None and at(b.node) > start]
+    def _check_binding(self, ctx, name, binding, bindings, uses):
+        start = (binding.node.end_lineno, binding.node.end_col_offset)
+        later = [
+            (b.node.lineno, b.node.col_offset) for b in bindings
+            if b is not binding and b.node is not None and (b.node.lineno, b.node.col_offset) > start
+        ]
         stop = min(later) if later else None
-        uses = [n for n in visitor.found if at(n) > start and (stop is None or at(n) < stop)]
-        if len(uses) < 2:
+        found = [u for u in uses.found if u[0] > start and (stop is None or u[0] < stop)]
+        for i, (position, node, path) in enumerate(found):
+            first = next((f for f in found[:i] if not _exclusive(f[2], path)), None)
+            if first is None:
+                continue
+            value = binding.node
+            fix = RawFix(
+                f"materialize `{name}` with list(...)",
+                [RawEdit(value, lambda layout, view: f"list({_unparenthesized(view.text(value).strip())})", with_parens=True)],
+            )
+            yield self.finding(
+                node,
+                f"`{name}` is a one-shot iterator of parameters, already consumed on line {first[0][0]}: "
+                "this use gets nothing; bind `list(...)` instead",
+                fix=fix,
+            )
             return
-        first = positions[uses[0]].start.line
-        value_text = code(binding.node).strip()
-        if isinstance(binding.node, cst.GeneratorExp) and value_text.startswith("("):
-            value_text = value_text[1:-1]  # list(p for p in ...) rather than list((p for p in ...))
-        fix = RawFix(f"materialize `{name}` with list(...)", [RawEdit(binding.node, lambda _: f"list({value_text})", with_parens=True)])
-        yield RawFinding(
-            self.code,
-            f"`{name}` is a one-shot iterator of parameters, already consumed on line {first}: "
-            "this use gets nothing; bind `list(...)` instead",
-            uses[1],
-            uses[1],
-            fix,
-        )
+
+
+def _unparenthesized(text: str) -> str:
+    """`(p for p in x)` -> `p for p in x` (list(p for p in x), not list((p for p in x)))."""
+    return text[1:-1] if text.startswith("(") and text.endswith(")") else text
+
+
+def _exclusive(a: tuple, b: tuple) -> bool:
+    """Two uses part at two arms of one if/try/match statement: never both on one path."""
+    for x, y in zip(a, b):
+        if x != y:
+            return x[0] == y[0] and x[1] != y[1]
+    return False
+
+
+class _Uses:
+    """Loads of one name in one scope (nested functions, classes and lambdas excluded), each
+    with its position and branch path (a tuple of (statement id, arm) pairs)."""
+
+    def __init__(self, name: str, root) -> None:
+        self.name = name
+        self.found: list[tuple[tuple[int, int], ast.Name, tuple]] = []
+        self.sequence_use = False  # len(x) or x[i]: only a sequence allows that, not an iterator
+        body = root.body if isinstance(root, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else [root.body]
+        self._block(body, ())
+        self.found.sort(key=lambda use: use[0])
+
+    def _block(self, statements, path) -> None:
+        for statement in statements:
+            self._node(statement, path)
+
+    def _node(self, node, path) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            return
+        if isinstance(node, ast.If):
+            self._node(node.test, path)
+            self._block(node.body, path + ((id(node), 0),))
+            self._block(node.orelse, path + ((id(node), 1),))
+            return
+        if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+            self._block(node.body + node.orelse, path + ((id(node), 0),))
+            for arm, handler in enumerate(node.handlers, 1):
+                self._block(handler.body, path + ((id(node), arm),))
+            self._block(node.finalbody, path)
+            return
+        if isinstance(node, ast.Match):
+            self._node(node.subject, path)
+            for arm, case in enumerate(node.cases):
+                if case.guard is not None:
+                    self._node(case.guard, path + ((id(node), arm),))
+                self._block(case.body, path + ((id(node), arm),))
+            return
+        if isinstance(node, ast.IfExp):
+            self._node(node.test, path)
+            self._node(node.body, path + ((id(node), 0),))
+            self._node(node.orelse, path + ((id(node), 1),))
+            return
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" \
+                and len(node.args) == 1 and isinstance(node.args[0], ast.Name) and node.args[0].id == self.name:
+            self.sequence_use = True
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == self.name:
+            self.sequence_use = True
+        if isinstance(node, ast.Name):
+            if node.id == self.name and isinstance(node.ctx, ast.Load):
+                self.found.append(((node.lineno, node.col_offset), node, path))
+            return
+        for child in ast.iter_child_nodes(node):
+            self._node(child, path)
 
 
 def _one_shot(binding, ctx) -> bool:
     node = binding.node
     where = Where.of_binding(binding)
-    if isinstance(node, cst.Call):
+    if isinstance(node, ast.Call):
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in ("parameters", "named_parameters"):
+        if isinstance(func, ast.Attribute) and func.attr in PARAMETER_METHODS:
             return True
-        name = ctx.resolver.qualname(func, where) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        name = ctx.resolver.qualname(func, where) if isinstance(func, (ast.Name, ast.Attribute)) else None
         return name in ("filter", "map", "iter", "itertools.chain", "chain") and params_module(node, ctx.resolver, where) is not None
-    if isinstance(node, cst.GeneratorExp):
+    if isinstance(node, ast.GeneratorExp):
         return params_module(node, ctx.resolver, where) is not None
     return False

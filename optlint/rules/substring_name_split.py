@@ -2,13 +2,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import libcst as cst
-
-from optlint.analysis.loops import loop_parts, name_var, param_var, substring_tests
-from optlint.analysis.names import source_text
-from optlint.fixes import RawEdit, RawFix
 from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
 from optlint.rules.base import RawFinding, Rule, register
+from optlint.static.fix.edits import RawEdit, RawFix
 
 
 @register
@@ -51,59 +47,50 @@ class SubstringNameSplit(Rule):
     VALID = (
         "import torch\nd = [p for n, p in m.named_parameters() if p.ndim >= 2]\nopt = torch.optim.AdamW([{'params': d, 'weight_decay': 0.1}])\n",
         "import torch\nd = [p for n, p in m.named_parameters() if n.endswith('.bias') and p.ndim == 1]\nopt = torch.optim.AdamW([{'params': d, 'weight_decay': 0.0}])\n",
+        # a freezing loop decides what trains, not what decays
+        "import torch\nfor name, p in model.named_parameters():\n    if 'head' not in name:\n        p.requires_grad = False\n"
+        "opt = torch.optim.AdamW(model.parameters(), weight_decay=0.0)\n",
+        # groups that differ only in learning rate
+        "import torch\nbb = [p for n, p in m.named_parameters() if 'backbone' in n]\nhd = [p for n, p in m.named_parameters() if 'backbone' not in n]\n"
+        "opt = torch.optim.AdamW([{'params': bb, 'lr': 1e-5}, {'params': hd}], lr=1e-3)\n",
     )
     INVALID = (
-        "import torch\nb = [p for n, p in m.named_parameters() if 'bias' in n]\nopt = torch.optim.SGD([{'params': b, 'weight_decay': 0}], lr=0.1)\n",
+        "import torch\nno_decay = ['bias', 'LayerNorm.weight']\ngroups = [\n"
+        "    {'params': [p for n, p in m.named_parameters() if not any(nd in n for nd in no_decay)], 'weight_decay': 0.01},\n"
+        "    {'params': [p for n, p in m.named_parameters() if any(nd in n for nd in no_decay)], 'weight_decay': 0.0},\n]\n"
+        "opt = torch.optim.AdamW(groups, lr=1e-3)\n",
         "import torch\nfor name, p in model.named_parameters():\n    if 'bias' in name:\n        bias_p += [p]\n"
         "    else:\n        weight_p += [p]\nopt = torch.optim.SGD([{'params': weight_p, 'weight_decay': 1e-5}, {'params': bias_p, 'weight_decay': 0}])\n",
     )
     REQUIRES = ("named_parameters", r"named_parameters\s*\(", "weight_decay", r"\bin\b")
 
     def check(self, ctx) -> Iterator[RawFinding]:
-        for site in ctx.facts.loops:
-            parts = loop_parts(site.node)
-            if parts is None:
-                continue
-            target, iterable, conditions = parts
-            if not (isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute)
-                    and iterable.func.attr.value == "named_parameters"):
-                continue
-            name, var = name_var(target), param_var(target)
-            if name is None:
-                continue
-            if isinstance(site.node, cst.For):
-                conditions = _if_tests(site.node)
-            for test in conditions:
-                found = substring_tests(test, name)
-                if not found:
+        seen: set[int] = set()
+        for split in ctx.splits:
+            for test in split.tests:
+                if id(test.node) in seen:
                     continue
-                yield RawFinding(self.code, _message(test), test, test, *_fix(test, found, var))
+                seen.add(id(test.node))
+                fix, reason = _fix(test)
+                message = _message(ctx, test) + (f" (no automatic fix: {reason})" if reason else "")
+                yield self.finding(test.node, message, fix=fix, no_fix=reason)
 
 
-def _if_tests(loop: cst.For) -> list:
-    tests = []
-    body = loop.body.body if isinstance(loop.body, cst.IndentedBlock) else []
-    for statement in body:
-        node = statement
-        while isinstance(node, cst.If):
-            tests.append(node.test)
-            node = node.orelse if isinstance(node.orelse, cst.If) else None
-    return tests
-
-
-def _message(test) -> str:
+def _message(ctx, test) -> str:
     return (
-        f"`{source_text(test)}` decides weight decay by a substring of the parameter name: it misses "
+        f"`{ctx.source.short(test.node)}` decides weight decay by a substring of the parameter name: it misses "
         "normalization weights (norm1, ln_f, layer_norm, RMSNorm) and 1-D scales, and catches names "
-        "such as relative_position_bias_table; test `p.ndim < 2` instead"
+        "such as bias_proj or attn_bias_table; test `p.ndim < 2` instead"
     )
 
 
-def _fix(test, found, var):
-    polarities = {positive for _, positive in found}
-    if var is None:
+def _fix(test):
+    """Rewrite the test to the shape test, only where that keeps every parameter in the
+    optimizer (an if/else that sends each parameter to one of two groups, or two
+    complementary comprehensions); otherwise say why not."""
+    if test.var is None:
         return None, "no parameter variable in scope"
-    if len(polarities) != 1:
-        return None, "the test mixes `in` and `not in`"
-    check = (STATIC_NO_DECAY_TEST if polarities.pop() else STATIC_DECAY_TEST).format(p=var)
-    return RawFix(f"test `{check}` instead of the name", [RawEdit(test, lambda _: check)]), None
+    if test.rewrite_to is None:
+        return None, test.no_fix or "the test is not the decay split itself"
+    check = (STATIC_NO_DECAY_TEST if test.rewrite_to == "no-decay" else STATIC_DECAY_TEST).format(p=test.var)
+    return RawFix(f"test `{check}` instead of the name", [RawEdit(test.node, lambda layout, view: check)]), None

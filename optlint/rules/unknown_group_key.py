@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 import difflib
 from typing import Iterator
 
@@ -25,6 +26,49 @@ KNOWN_EXTRA_GROUP_KEYS = frozenset(
 def suggestion(key: str, allowed) -> str:
     close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _edit_distance(a: str, b: str, limit: int = 3) -> int:
+    """Levenshtein distance, stopping early once it exceeds `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def near_miss(key: str, hyperparameters) -> str | None:
+    """The optimizer's own key that `key` misspells: edit distance <= 2, or the same letters
+    up to case and underscores (`weightDecay`, `weight_deacy`). None if there is none."""
+    folded = key.lower().replace("_", "")
+    best = None
+    for name in sorted(hyperparameters):
+        if name.lower().replace("_", "") == folded:
+            return name
+        distance = _edit_distance(key, name)
+        if distance <= 2 and len(name) > 3 and (best is None or distance < best[0]):
+            best = (distance, name)
+    return best[1] if best else None
+
+
+def keys_read(tree: ast.AST) -> frozenset[str]:
+    """String keys the file reads back from some mapping: `group["k"]`, `.get("k")`,
+    `"k" in group`. A custom group key read this way is bookkeeping, not a typo."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            found.add(node.slice.value)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("get", "pop", "setdefault"):
+            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                found.add(node.args[0].value)
+        elif isinstance(node, ast.Compare) and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str):
+            if any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops):
+                found.add(node.left.value)
+    return frozenset(found)
 
 
 @register
@@ -58,6 +102,9 @@ class UnknownGroupKey(Rule):
     VALID = (
         "import torch\nopt = torch.optim.SGD([{'params': a, 'lr': 0.1, 'initial_lr': 0.1}], lr=1)\n",
         "opt = make_optimizer([{'params': a, 'anything': 1}], weight_decay=0)\n",
+        # a bookkeeping key the code reads back
+        "import torch\nopt = torch.optim.SGD([{'params': a, 'fix_lr': True}], lr=1)\n"
+        "for g in opt.param_groups:\n    if g['fix_lr']:\n        g['lr'] = 0.1\n",
     )
     INVALID = (
         "import torch\nopt = torch.optim.AdamW([{'params': a}, {'params': b, 'weight_deacy': 0.0}])\n",
@@ -66,10 +113,9 @@ class UnknownGroupKey(Rule):
     # a group dict always spells its "params" key (literal key or dict(params=...))
     REQUIRES = ("params", r"""["']params["']|\bparams\s*=""", OPTIMIZER_NAMES)
 
-    def may_fire_tree(self, summary) -> bool:
-        return summary.params_dict and summary.calls_to(summary.callees() | {"add_param_group"})
-
     def check(self, ctx) -> Iterator[RawFinding]:
+        read = None
+        reported: set[int] = set()
         for call in ctx.optimizer_calls:
             spec = call.spec
             if spec is None or not spec.complete or call.kind == "factory":
@@ -77,12 +123,19 @@ class UnknownGroupKey(Rule):
             allowed = spec.hyperparameters | KNOWN_EXTRA_GROUP_KEYS
             for group in call.groups:
                 for key, key_node in group.keys:
-                    if key in allowed:
+                    if key in allowed or id(key_node) in reported:
                         continue
-                    yield RawFinding(
-                        self.code,
-                        f"param-group key '{key}' is not a hyperparameter of {spec.name}; PyTorch "
-                        f"keeps it and ignores it{suggestion(key, allowed)}",
+                    close = near_miss(key, spec.hyperparameters)
+                    if close is None:
+                        if read is None:
+                            read = keys_read(ctx.tree)
+                        if key in read:
+                            continue  # bookkeeping the code reads back (`if group["fix_lr"]`)
+                    reported.add(id(key_node))
+                    hint = f" (did you mean '{close}'?)" if close else ""
+                    yield self.finding(
                         key_node,
-                        call.node,
+                        f"param-group key '{key}' is not a hyperparameter of {spec.name}; PyTorch "
+                        f"keeps it and ignores it{hint}",
+                        span=call.node,
                     )

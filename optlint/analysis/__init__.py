@@ -1,1 +1,0 @@
-"""Static analysis: one walk records facts (facts.py); resolvers answer questions about them."""

@@ -1,0 +1,1 @@
+"""The static analyzer: source -> flow model (model/) -> rules -> findings -> fixes (fix/)."""

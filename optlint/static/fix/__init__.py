@@ -1,0 +1,1 @@
+"""Fixes: edits anchored on ast nodes, rendered through LibCST (edits.py); the OPT001 rewrite (split_groups.py)."""

@@ -1,0 +1,504 @@
+"""Optimizer constructions: which calls build optimizers, over which groups, with which decay.
+
+Each call the walk recorded becomes zero or more ``OptimizerCall``s, one per optimizer class
+it may build: a class reached through any import form, ``functools.partial``, a class
+chosen by ``a if c else b`` or a dict lookup (each alternative), ZeroRedundancyOptimizer's
+``optimizer_class=``, timm's factories, ``add_param_group``, and optimizers built inside an
+in-file helper (read as if inlined at the call site). Each carries its param groups, each
+with the modules whose every parameter it holds (if any) and its effective weight decay:
+the group's key, else the keyword, else the positional slot, else ``**kwargs``, else the
+optimizer's default.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from optlint.optimizers import TIMM_FACTORIES, OptimizerSpec, lookup
+from optlint.static.model.params import AllParams, ParamSets
+from optlint.static.model.scopes import BindingKind, FileModel, Site, dotted_name
+from optlint.static.model.values import Resolver, Value, Where, unknown
+
+ZERO_REDUNDANCY = frozenset({
+    "torch.distributed.optim.ZeroRedundancyOptimizer",
+    "torch.distributed.optim.zero_redundancy_optimizer.ZeroRedundancyOptimizer",
+})
+#: Callees that take a weight_decay= keyword but build no optimizer.
+_NOT_OPTIMIZERS = frozenset({"dict", "print", "setattr", "partial", "functools.partial", "update", "add_argument"})
+_LIST_METHODS = ("append", "extend", "insert")
+
+
+@dataclass
+class CallArgs:
+    """A call's arguments, each with where it is evaluated (partial() merges two calls)."""
+
+    positional: list[tuple[ast.expr, Where]]
+    keywords: list[tuple[str | None, ast.expr, Where]]  # None: **mapping
+
+    @classmethod
+    def of(cls, call: ast.Call, where: Where) -> "CallArgs":
+        return cls([(a, where) for a in call.args], [(k.arg, k.value, where) for k in call.keywords])
+
+    def keyword(self, name: str):
+        for key, value, where in reversed(self.keywords):  # the call site's keywords win
+            if key == name:
+                return value, where
+        return None
+
+    def argument(self, spec: OptimizerSpec, name: str):
+        """(expr, where, how) bound to parameter `name`; how in keyword/positional/starred/None."""
+        found = self.keyword(name)
+        if found is not None:
+            return found[0], found[1], "keyword"
+        position = spec.position_of(name)
+        for i, (value, where) in enumerate(self.positional):
+            if isinstance(value, ast.Starred):
+                return None, where, "starred"  # `*args` could fill this slot
+            if i == position:
+                return value, where, "positional"
+        return None, None, None
+
+
+@dataclass(eq=False)
+class Group:
+    index: int | None  # position in the group list; None when params is not a list of dicts
+    node: ast.AST | None  # the dict expression (None for a plain iterable)
+    params: AllParams | None  # the modules whose every parameter the group holds
+    weight_decay: Value
+    keys: list[tuple[str, ast.AST]] = field(default_factory=list)  # literal keys, for OPT006
+    params_node: ast.AST | None = None  # the expression giving the group's parameters
+    params_where: Where | None = None
+    where: Where | None = None  # where the dict is evaluated
+    appended: bool = False  # added by `groups.append(...)` rather than written in a literal
+
+    @property
+    def params_of(self) -> str | None:
+        return self.params.display if self.params is not None else None
+
+
+@dataclass(eq=False)
+class OptimizerCall:
+    site: Site
+    kind: str  # "optimizer", "add_param_group", "factory" or "unknown"
+    spec: OptimizerSpec | None
+    display: str  # the optimizer as the message names it ("AdamW", "opt.add_param_group")
+    weight_decay: Value  # optimizer-level effective value
+    groups: list[Group]
+    explicit_weight_decay: bool  # a `weight_decay=` keyword is present
+    args: CallArgs | None = None
+    #: How the class was reached when not written at the call: "built by `make()`",
+    #: "`opt_cls` may be AdamW", ... (named in messages; such calls get no automatic fix).
+    via: str | None = None
+    inner: "OptimizerCall | None" = None  # for a call of an in-file helper: the call inside it
+    where: Where | None = None
+
+    @property
+    def node(self) -> ast.Call:
+        return self.site.node
+
+
+class OptimizerCalls:
+    def __init__(self, model: FileModel, resolver: Resolver, params: ParamSets, extra: dict[str, OptimizerSpec]) -> None:
+        self.model = model
+        self.resolver = resolver
+        self.params = params
+        self.extra = extra
+        self._sites = {id(site.node): site for site in model.calls}
+        self._cache: dict[int, list[OptimizerCall]] = {}
+        self._list_edits: dict | None = None
+
+    def all(self) -> list[OptimizerCall]:
+        found = []
+        for site in self.model.calls:
+            found.extend(self.at(site))
+        return found
+
+    def at(self, site: Site) -> list[OptimizerCall]:
+        key = id(site.node)
+        if key not in self._cache:
+            self._cache[key] = []  # guards against cycles through add_param_group receivers
+            self._cache[key] = self.analyze(site, Where.of_site(site))
+        return self._cache[key]
+
+    # -- one call -------------------------------------------------------------------------
+
+    def analyze(self, site: Site, where: Where) -> list[OptimizerCall]:
+        node = site.node
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "add_param_group":
+            found = self._add_param_group(site, where)
+            return [found] if found is not None else []
+        args = CallArgs.of(node, where)
+        calls = []
+        for spec, extra, via in self._classes(func, where):
+            merged = CallArgs(extra.positional + args.positional, extra.keywords + args.keywords) if extra else args
+            calls.extend(self._construct(site, where, spec, merged, via))
+        if calls:
+            return calls
+        function = self.resolver.local_function(func, where)
+        if function is not None:
+            return self._inlined(site, where, function)
+        return self._unknown(site, where, args)
+
+    def _classes(self, func, where: Where, depth: int = 0):
+        """(spec, partial's arguments or None, via) for each optimizer class `func` may be."""
+        if depth > 4:
+            return []
+        if isinstance(func, (ast.Name, ast.Attribute)):
+            qualname = self.resolver.qualname(func, where)
+            if qualname:
+                spec = lookup(qualname, self.extra) or TIMM_FACTORIES.get(qualname)
+                if spec is not None:
+                    return [(spec, None, None)]
+                if qualname in ZERO_REDUNDANCY:
+                    return [("zero", None, None)]
+                if qualname.startswith("<local>."):
+                    return []
+            if isinstance(func, ast.Name):
+                return self._classes_of_name(func, where, depth)
+            return []
+        if isinstance(func, ast.IfExp):
+            found = []
+            for arm in (func.body, func.orelse):
+                found.extend(self._classes(arm, where, depth + 1))
+            return [(spec, extra, via or f"`{self.resolver.segment(func)}` chooses it") for spec, extra, via in found]
+        if isinstance(func, ast.Subscript):
+            return self._classes_in_mapping(func, where, depth)
+        if isinstance(func, ast.Call) and dotted_name(func.func) == "getattr" and len(func.args) == 2:
+            module = self.resolver.qualname(func.args[0], where)
+            attribute = self.resolver.evaluate(func.args[1], where)
+            if module and attribute.known and isinstance(attribute.value, str):
+                spec = lookup(f"{module}.{attribute.value}", self.extra)
+                if spec is not None:
+                    return [(spec, None, None)]
+            return []
+        if isinstance(func, ast.Call) and dotted_name(func.func) in ("partial", "functools.partial") and func.args:
+            inner = self._classes(func.args[0], where, depth + 1)
+            extra = CallArgs.of(func, where)
+            extra.positional = extra.positional[1:]
+            return [(spec, extra, via) for spec, _, via in inner]
+        return []
+
+    def _classes_of_name(self, func: ast.Name, where: Where, depth: int):
+        found = []
+        for binding in self.resolver.reaching(func.id, where):
+            value = binding.node
+            value_where = Where.of_binding(binding, where.env)
+            if binding.kind is BindingKind.PARAM:
+                argument = self.resolver.argument_of(func.id, binding, where)
+                if argument is not None:
+                    found.extend(self._classes(argument[0], argument[1], depth + 1))
+                continue
+            if binding.kind is not BindingKind.ASSIGN or value is None:
+                continue
+            if isinstance(value, ast.Call) and self.resolver.qualname(value.func, value_where) in ("functools.partial", "partial"):
+                if value.args:
+                    extra = CallArgs.of(value, value_where)
+                    extra.positional = extra.positional[1:]
+                    for spec, _, _ in self._classes(value.args[0], value_where, depth + 1):
+                        found.append((spec, extra, f"`{func.id}` (functools.partial)"))
+            elif isinstance(value, (ast.IfExp, ast.Subscript)):
+                for spec, extra, _ in self._classes(value, value_where, depth + 1):
+                    found.append((spec, extra, f"`{func.id}` may be {spec.name if spec != 'zero' else 'it'}"))
+            elif isinstance(value, (ast.Name, ast.Attribute)):
+                found.extend(self._classes(value, value_where, depth + 1))
+        return found
+
+    def _classes_in_mapping(self, func: ast.Subscript, where: Where, depth: int):
+        items = self.resolver.mapping(func.value, where)
+        if items is None:
+            return []
+        key = self.resolver.evaluate(func.slice, where)
+        found = []
+        for item_key, _, value_node, value_where in items[0]:
+            if key.known and item_key != key.value:
+                continue
+            for spec, extra, _ in self._classes(value_node, value_where, depth + 1):
+                label = f"`{self.resolver.segment(func)}` may be {spec.name}" if not key.known else None
+                found.append((spec, extra, label))
+        return found
+
+    def _construct(self, site: Site, where: Where, spec, args: CallArgs, via: str | None) -> list[OptimizerCall]:
+        if spec == "zero":
+            return self._zero_redundancy(site, where, args)
+        if spec.qualname in TIMM_FACTORIES or spec.qualname.replace(".optim_factory", "") in TIMM_FACTORIES:
+            found = self._factory(site, where, spec, args)
+            return [found] if found is not None else []
+        decay = self._weight_decay(spec, args)
+        params, params_where, _ = args.argument(spec, spec.positional[0])
+        groups = self._groups(params, params_where or where, decay)
+        explicit = args.keyword("weight_decay") is not None
+        return [OptimizerCall(site, "optimizer", spec, spec.name, decay, groups, explicit, args, via, where=where)]
+
+    def _zero_redundancy(self, site: Site, where: Where, args: CallArgs) -> list[OptimizerCall]:
+        """ZeroRedundancyOptimizer(params, optimizer_class=AdamW, **defaults)."""
+        cls = args.keyword("optimizer_class")
+        if cls is None and len(args.positional) > 1:
+            cls = args.positional[1]
+        if cls is None:
+            return []
+        found = []
+        for spec, _, _ in self._classes(cls[0], cls[1]):
+            if spec == "zero" or spec.qualname in TIMM_FACTORIES:
+                continue
+            keywords = [k for k in args.keywords if k[0] not in ("params", "optimizer_class")]
+            params = args.keyword("params") or (args.positional[0] if args.positional else None)
+            inner = CallArgs([params] if params else [], keywords)
+            decay = self._weight_decay(spec, inner)
+            groups = self._groups(params[0], params[1], decay) if params else []
+            display = f"ZeroRedundancyOptimizer({spec.name})"
+            found.append(OptimizerCall(site, "optimizer", spec, display, decay, groups,
+                                       inner.keyword("weight_decay") is not None, inner, "ZeroRedundancyOptimizer", where=where))
+        return found
+
+    def _weight_decay(self, spec: OptimizerSpec, args: CallArgs) -> Value:
+        """The optimizer-level weight decay: keyword, positional slot, **kwargs, else the default."""
+        if not spec.has_weight_decay:
+            return Value(True, 0, "0", f"{spec.name}, which has no weight decay")
+        expr, where, how = args.argument(spec, "weight_decay")
+        if how == "keyword":
+            return self.resolver.evaluate(expr, where)
+        if how == "positional":
+            value = self.resolver.evaluate(expr, where)
+            if value.known and not value.source:
+                return Value(True, value.value, value.text, f"positional argument {spec.weight_decay_position + 1}")
+            return value
+        if how == "starred":
+            return unknown("*args")
+        for key, value_node, value_where in args.keywords:
+            if key is None:
+                items = self.resolver.mapping(value_node, value_where)
+                text = f"**{self.resolver.segment(value_node)}"
+                if items is None:
+                    return unknown(text)
+                for item_key, _, item_value, item_where in items[0]:
+                    if item_key == "weight_decay":
+                        value = self.resolver.evaluate(item_value, item_where)
+                        return value if value.source else Value(value.known, value.value, value.text, text, value.overridable)
+                if not items[1]:
+                    return unknown(text)
+        default = spec.default_weight_decay
+        return Value(True, default, repr(default), f"{spec.name}'s default")
+
+    # -- groups -----------------------------------------------------------------------------
+
+    def _groups(self, params, where: Where, decay: Value) -> list[Group]:
+        if params is None:
+            return []
+        elements = self.sequence_with_appends(params, where)
+        if elements and all(
+            self.resolver.mapping(e, w) is not None for e, w, _ in elements if not isinstance(e, ast.Starred)
+        ):
+            groups = []
+            for index, (element, element_where, appended) in enumerate(elements):
+                if isinstance(element, ast.Starred):
+                    continue
+                group = self._group(element, element_where, index, decay)
+                group.appended = appended
+                groups.append(group)
+            return groups
+        if elements is not None and any(self.resolver.mapping(e, w) is not None for e, w, _ in elements):
+            return []  # a mix of groups and something else: cannot tell which parameters
+        return [Group(None, None, self.params.all_params(params, where), decay, [], params, where, where)]
+
+    def _group(self, node, where: Where, index: int | None, decay: Value) -> Group:
+        items, _complete = self.resolver.mapping(node, where)
+        params = None
+        group_decay = decay
+        keys = []
+        params_node = params_where = None
+        for key, key_node, value_node, value_where in items:
+            keys.append((key, key_node))
+            if key == "params":
+                params_node, params_where = value_node, value_where
+                params = self.params.all_params(value_node, value_where)
+            elif key == "weight_decay":
+                group_decay = self.resolver.evaluate(value_node, value_where)
+        return Group(index, node, params, group_decay, keys, params_node, params_where, where)
+
+    def sequence_with_appends(self, node, where: Where):
+        """``[(element, where, appended)]`` of a group list: a literal, what in-file helpers
+        return, and what ``.append`` / ``.extend`` / ``+=`` add to a list bound to a name
+        before the use. None when the list cannot be read."""
+        if isinstance(node, ast.Call):
+            function = self.resolver.local_function(node.func, where)
+            if function is not None:
+                env = self.resolver.bind_call(function, node, where)
+                if env is None or len(function.returns) != 1:
+                    return None
+                returned = function.returns[0]
+                return self.sequence_with_appends(returned.node, Where.of_site(returned, env))
+        if not isinstance(node, ast.Name):
+            found = self.resolver.sequence(node, where)
+            return None if found is None else [(e, w, False) for e, w in found]
+        bindings = self.resolver.reaching(node.id, where)
+        base = next((b for b in bindings if b.kind is BindingKind.ASSIGN), None)
+        if base is None:
+            if bindings and bindings[0].kind is BindingKind.PARAM:
+                argument = self.resolver.argument_of(node.id, bindings[0], where)
+                if argument is not None:
+                    return self.sequence_with_appends(argument[0], argument[1])
+            return None
+        base_where = Where.of_binding(base, where.env)
+        found = self.resolver.sequence(base.node, base_where)
+        if found is None:
+            return None
+        elements = [(e, w, False) for e, w in found]
+        for binding in reversed(bindings):
+            if binding.kind is BindingKind.AUGASSIGN and binding.order > base.order:
+                added = self.resolver.sequence(binding.node, Where.of_binding(binding, where.env))
+                if added is None:
+                    return None
+                elements.extend((e, w, True) for e, w in added)
+        for site in self._list_edits_of(node.id, where.scope):
+            if not base.order < site.order < where.order:
+                continue
+            call = site.node
+            if not call.args:
+                continue
+            value = call.args[-1]
+            site_where = Where.of_site(site, where.env)
+            if call.func.attr == "extend":
+                added = self.resolver.sequence(value, site_where)
+                if added is None:
+                    return None
+                elements.extend((e, w, True) for e, w in added)
+            else:
+                elements.append((value, site_where, True))
+        return elements
+
+    def _list_edits_of(self, name: str, scope) -> list[Site]:
+        if self._list_edits is None:
+            self._list_edits = {}
+            for site in self.model.calls:
+                func = site.node.func
+                if isinstance(func, ast.Attribute) and func.attr in _LIST_METHODS and isinstance(func.value, ast.Name):
+                    self._list_edits.setdefault((func.value.id, id(site.scope)), []).append(site)
+        return self._list_edits.get((name, id(scope)), [])
+
+    # -- other construction forms ------------------------------------------------------------
+
+    def _add_param_group(self, site: Site, where: Where) -> OptimizerCall | None:
+        node = site.node
+        if not node.args:
+            return None
+        receiver = node.func.value
+        owner = self._owner(receiver, where)
+        decay = owner.weight_decay if owner is not None else None
+        group_node = node.args[0]
+        if self.resolver.mapping(group_node, where) is None:
+            return None
+        group = self._group(group_node, where, None, decay if decay is not None else unknown())
+        if decay is None and not any(key == "weight_decay" for key, _ in group.keys):
+            return None  # unknown optimizer and no explicit decay: nothing to say
+        spec = owner.spec if owner is not None else None
+        display = f"{self.resolver.segment(receiver)}.add_param_group"
+        return OptimizerCall(site, "add_param_group", spec, display, group.weight_decay, [group], False,
+                             CallArgs.of(node, where), where=where)
+
+    def _owner(self, receiver, where: Where) -> OptimizerCall | None:
+        """The optimizer call a receiver name was bound to (``opt = AdamW(...)``)."""
+        if not isinstance(receiver, ast.Name):
+            return None
+        for binding in self.resolver.reaching(receiver.id, where):
+            if binding.kind is BindingKind.ASSIGN and isinstance(binding.node, ast.Call):
+                site = self._sites.get(id(binding.node))
+                if site is not None:
+                    found = self.at(site)
+                    return found[0] if found else None
+        return None
+
+    def _factory(self, site: Site, where: Where, spec: OptimizerSpec, args: CallArgs) -> OptimizerCall | None:
+        """timm's create_optimizer(_v2) given ``X.parameters()``: timm skips its bias/norm split."""
+        v2 = spec.name.endswith("_v2")
+        params, params_where, _ = args.argument(spec, spec.positional[0] if v2 else "model")
+        if params is None:
+            return None
+        found = self.params.all_params(params, params_where)
+        if found is None and self._no_split(spec, args):
+            # filter_bias_and_bn=False: timm decays every parameter of the module it is given.
+            found = AllParams((self.resolver.segment(params),), ((params, params_where),))
+        if found is None:
+            return None
+        if v2:
+            decay = self._weight_decay(spec, args)
+        else:
+            args_expr, args_where, _ = args.argument(spec, "args")
+            decay = unknown("args.weight_decay")
+            if args_expr is not None:
+                synthetic = ast.Attribute(value=args_expr, attr="weight_decay", ctx=ast.Load())
+                ast.copy_location(synthetic, args_expr)
+                synthetic.end_lineno, synthetic.end_col_offset = args_expr.end_lineno, args_expr.end_col_offset
+                decay = self.resolver.evaluate(synthetic, args_where)
+                if not decay.known and not decay.source:
+                    decay = unknown(f"{self.resolver.segment(args_expr)}.weight_decay")
+        groups = [Group(None, None, found, decay, [], params, params_where, params_where)]
+        return OptimizerCall(site, "factory", spec, spec.name, decay, groups, True, args, where=where)
+
+    def _no_split(self, spec: OptimizerSpec, args: CallArgs) -> bool:
+        expr, where, how = args.argument(spec, "filter_bias_and_bn")
+        return how in ("keyword", "positional") and self.resolver.evaluate(expr, where).known and \
+            self.resolver.evaluate(expr, where).value is False
+
+    def _inlined(self, site: Site, where: Where, function) -> list[OptimizerCall]:
+        """Optimizers built inside an in-file helper, read with the call site's arguments."""
+        env = self.resolver.bind_call(function, site.node, where)
+        if env is None:
+            return []
+        found = []
+        name = function.name or "lambda"
+        for inner_site in self.model.calls:
+            if inner_site.scope is not function:
+                continue
+            for inner in self.analyze(inner_site, Where.of_site(inner_site, env)):
+                if inner.kind == "unknown":
+                    continue
+                via = f"built by `{name}()`" + (f", {inner.via}" if inner.via else "")
+                found.append(OptimizerCall(site, inner.kind, inner.spec, inner.display, inner.weight_decay,
+                                           inner.groups, inner.explicit_weight_decay, inner.args, via,
+                                           inner=OptimizerCall(inner_site, inner.kind, inner.spec, inner.display,
+                                                               inner.weight_decay, inner.groups,
+                                                               inner.explicit_weight_decay, inner.args, inner.via),
+                                           where=where))
+        return found
+
+    def _unknown(self, site: Site, where: Where, args: CallArgs) -> list[OptimizerCall]:
+        """A callee optlint cannot resolve (`getattr(torch.optim, name)(...)`, a factory from
+        another module) counts only when it passes ``weight_decay=`` explicitly and is given
+        bare parameters: given ``named_parameters()`` it can split by name, and an in-file
+        helper is read through its body instead (never reported as an optimizer)."""
+        node = site.node
+        found = args.keyword("weight_decay")
+        if found is None:
+            return []
+        name = dotted_name(node.func)
+        qualname = self.resolver.qualname(node.func, where) if name else None
+        if qualname in _NOT_OPTIMIZERS or (qualname or "").startswith("<local>.") and \
+                self.resolver.local_function(node.func, where) is not None:
+            return []
+        if name is None:
+            name = self._getattr_name(node.func, where)
+            if name is None:
+                return []
+        params = args.keyword("params") or (args.positional[0] if args.positional else None)
+        if params is not None and _yields_names(params[0]):
+            return []
+        decay = self.resolver.evaluate(found[0], found[1])
+        groups = self._groups(params[0], params[1], decay) if params is not None else []
+        return [OptimizerCall(site, "unknown", None, name, decay, groups, True, args, where=where)]
+
+    def _getattr_name(self, func, where: Where) -> str | None:
+        """``getattr(torch.optim, name)``: how the message names the class."""
+        if isinstance(func, ast.Call) and dotted_name(func.func) == "getattr" and len(func.args) >= 2:
+            module = self.resolver.qualname(func.args[0], where) or self.resolver.segment(func.args[0])
+            attribute = self.resolver.evaluate(func.args[1], where)
+            return f"{module}.{attribute.value}" if attribute.known else f"an optimizer of {module}"
+        return None
+
+
+def _yields_names(node) -> bool:
+    """``X.named_parameters()`` (or a list of it): a callee given names can split by them."""
+    while isinstance(node, ast.Call) and dotted_name(node.func) in ("list", "tuple") and node.args:
+        node = node.args[0]
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "named_parameters"

@@ -1,0 +1,343 @@
+"""Decay splits decided by parameter names: the facts behind OPT002.
+
+A name test is a finding only when it decides which param group a parameter joins, and
+those groups get different weight decay: a comprehension's condition in a group's
+``params`` (``[p for n, p in m.named_parameters() if not any(nd in n for nd in no_decay)]``),
+the ``if`` in a loop over ``named_parameters()`` that appends to one group's list or
+another's, or a set of names built earlier that such a condition tests membership in.
+Loops that freeze modules, clear gradients, log or pick modules to train feed no group and
+are never findings; nor are groups that differ only in learning rate.
+
+For each test, ``Split`` also says whether rewriting it to the shape test keeps every
+parameter in the optimizer (the fix's precondition): an if/else that sends every parameter
+to one of two lists, or two complementary comprehensions over the same parameters.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from optlint.policy import is_token_name
+from optlint.static.model.optimizers import Group, OptimizerCall
+from optlint.static.model.params import PARAMETER_METHODS
+from optlint.static.model.penalties import loop_parts, name_var, param_var
+from optlint.static.model.scopes import BindingKind, FileModel, Site, dotted_name
+from optlint.static.model.values import Resolver, Where
+
+
+@dataclass(eq=False)
+class NameTest:
+    """One condition made of substring tests on a parameter name."""
+
+    node: ast.expr  # the whole condition that is replaced by a fix
+    tests: list[tuple[ast.expr, bool]]  # each substring test, and whether it selects matches
+    words: list[str]  # the literal substrings, where known
+    var: str | None  # the parameter variable in scope
+    #: "no-decay" or "decay": which group the condition sends matching parameters to,
+    #: when a fix may rewrite it; None when there is no safe rewrite.
+    rewrite_to: str | None = None
+    no_fix: str | None = None
+
+
+@dataclass(eq=False)
+class Split:
+    call: OptimizerCall
+    tests: list[NameTest] = field(default_factory=list)
+
+
+def substring_tests(expr, name: str, resolver: Resolver | None = None, where: Where | None = None):
+    """If `expr` is made only of substring tests on `name` (joined by and/or/not): each test
+    and whether it selects matching names (True for `in`, False for `not in`). Else None."""
+    if isinstance(expr, ast.BoolOp):
+        found = []
+        for value in expr.values:
+            inner = substring_tests(value, name, resolver, where)
+            if inner is None:
+                return None
+            found += inner
+        return found
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+        inner = substring_tests(expr.operand, name, resolver, where)
+        return None if inner is None else [(node, not positive) for node, positive in inner]
+    if isinstance(expr, ast.Compare) and len(expr.ops) == 1:
+        if isinstance(expr.ops[0], (ast.In, ast.NotIn)) and _is_name_text(expr.comparators[0], name):
+            if isinstance(expr.left, (ast.Constant, ast.Name)):
+                return [(expr, isinstance(expr.ops[0], ast.In))]
+    if isinstance(expr, ast.Call) and dotted_name(expr.func) == "any" and len(expr.args) == 1:
+        gen = expr.args[0]
+        if isinstance(gen, ast.GeneratorExp) and isinstance(gen.elt, ast.Compare):
+            inner = substring_tests(gen.elt, name, resolver, where)
+            if inner is not None:
+                return [(expr, positive) for _, positive in inner]
+    return None
+
+
+def _is_name_text(node, name: str) -> bool:
+    """`n`, or `n.lower()` / `n.casefold()` / `n.split(...)`."""
+    if isinstance(node, ast.Name):
+        return node.id == name
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return isinstance(node.func.value, ast.Name) and node.func.value.id == name and node.func.attr in (
+            "lower", "casefold", "upper", "split",
+        )
+    return False
+
+
+class Splits:
+    def __init__(self, model: FileModel, resolver: Resolver) -> None:
+        self.model = model
+        self.resolver = resolver
+
+    def of(self, call: OptimizerCall) -> Split | None:
+        """The name tests that decide between `call`'s groups of different decay."""
+        groups = [g for g in call.groups if g.params_node is not None]
+        if len(groups) < 2:
+            return None
+        decays = [g.weight_decay for g in groups]
+        if all(d.same_as(decays[0]) for d in decays[1:]):
+            return None  # every group decays alike (or they differ in lr only): no decay split
+        split = Split(call)
+        seen: set[int] = set()
+        comprehension_tests: list[tuple[Group, NameTest, ast.AST]] = []
+        for group in groups:
+            for test, origin in self._tests_feeding(group.params_node, group.params_where, group):
+                if id(test.node) in seen:
+                    continue
+                seen.add(id(test.node))
+                split.tests.append(test)
+                if origin is not None:
+                    comprehension_tests.append((group, test, origin))
+        _pair_comprehensions(comprehension_tests, self.resolver)
+        by_list = {g.params_node.id: g for g in groups if isinstance(g.params_node, ast.Name)}
+        for test in split.tests:
+            if isinstance(test.rewrite_to, tuple):
+                _, body_list, else_lists = test.rewrite_to
+                test.rewrite_to = _loop_rewrite(by_list.get(body_list), [by_list.get(name) for name in sorted(else_lists)])
+                if test.rewrite_to is None:
+                    test.no_fix = "the two lists do not feed a decayed group and a weight_decay=0 group"
+        return split if split.tests else None
+
+    # -- tracing a group's parameters to the tests that chose them ---------------------------
+
+    def _tests_feeding(self, node, where: Where, group: Group, depth: int = 0):
+        """(NameTest, comprehension or None) for each name test that decides what `node` holds."""
+        if depth > 6 or node is None:
+            return
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
+            yield from self._comprehension_tests(node, where, group, depth)
+        elif isinstance(node, ast.Call) and dotted_name(node.func) in ("list", "tuple", "filter", "set"):
+            for arg in node.args:
+                yield from self._tests_feeding(arg, where, group, depth + 1)
+        elif isinstance(node, ast.Name):
+            bindings = self.resolver.reaching(node.id, where)
+            base = next((b for b in bindings if b.kind is BindingKind.ASSIGN), None)
+            if base is None or (isinstance(base.node, (ast.List, ast.Set)) and not base.node.elts):
+                # a list filled in a loop (`decay.append(p)` / `bias_p += [p]`)
+                scope = base.value_scope if base is not None else where.scope
+                yield from self._loop_tests(node.id, scope, base.order if base else 0, where, group)
+            for binding in bindings:
+                if binding.kind is BindingKind.ASSIGN:
+                    yield from self._tests_feeding(binding.node, Where.of_binding(binding, where.env), group, depth + 1)
+                elif binding.kind is BindingKind.PARAM:
+                    argument = self.resolver.argument_of(node.id, binding, where)
+                    if argument is not None:
+                        yield from self._tests_feeding(argument[0], argument[1], group, depth + 1)
+
+    def _comprehension_tests(self, node, where: Where, group: Group, depth: int):
+        parts = loop_parts(node)
+        if parts is None:
+            return
+        target, iterable, conditions = parts
+        name, var = name_var(target), param_var(target)
+        if name is None or not self._named_parameters(iterable, where):
+            return
+        for condition in conditions:
+            conjuncts = condition.values if isinstance(condition, ast.BoolOp) and isinstance(condition.op, ast.And) else [condition]
+            for conjunct in conjuncts:
+                found = substring_tests(conjunct, name)
+                if found:
+                    test = self._name_test(conjunct, found, var, where)
+                    if test is not None:
+                        yield test, node
+                elif isinstance(conjunct, ast.Compare) and len(conjunct.ops) == 1 and isinstance(conjunct.ops[0], (ast.In, ast.NotIn)) \
+                        and isinstance(conjunct.left, ast.Name) and conjunct.left.id == name:
+                    # `n in no_decay_names`: the tests that built that set decide
+                    for built in self._tests_feeding(conjunct.comparators[0], where, group, depth + 1):
+                        built[0].no_fix = built[0].no_fix or "the names are collected in a set used elsewhere"
+                        built[0].rewrite_to = None
+                        yield built[0], None
+
+    def _loop_tests(self, list_name: str, scope, after: int, where: Where, group: Group):
+        """``for n, p in m.named_parameters(): if <test>: a.append(p) else: b.append(p)``."""
+        for site in self.model.loops:
+            loop = site.node
+            if not isinstance(loop, ast.For) or site.scope is not scope or site.order < after:
+                continue
+            name, var = name_var(loop.target), param_var(loop.target)
+            if name is None or not self._named_parameters(loop.iter, Where.of_site(site, where.env)):
+                continue
+            for statement in ast.walk(loop):
+                if not isinstance(statement, ast.If):
+                    continue
+                found = substring_tests(statement.test, name)
+                if not found:
+                    continue
+                body_lists = _appended_lists(statement.body, var)
+                else_lists, complete = _else_lists(statement.orelse, var)
+                if list_name not in body_lists | else_lists:
+                    continue
+                test = self._name_test(statement.test, found, var, where)
+                if test is None:
+                    continue
+                if not (complete and len(body_lists) == 1 and else_lists):
+                    test.no_fix = "the test does not send every parameter to one of the groups"
+                else:
+                    test.rewrite_to = ("body", next(iter(body_lists)), else_lists)
+                yield test, None
+
+    def _named_parameters(self, node, where: Where, depth: int = 0) -> bool:
+        """Whether `node` iterates ``named_parameters()`` (directly, through a name, or through
+        a helper's parameter that the call site fills with it)."""
+        if depth > 6:
+            return False
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr == "named_parameters":
+                return True
+            if dotted_name(func) in ("list", "tuple", "sorted", "filter") and node.args:
+                return self._named_parameters(node.args[-1], where, depth + 1)
+            if isinstance(func, ast.Attribute) and func.attr == "items" and isinstance(func.value, ast.Name):
+                return self._named_parameters(func.value, where, depth + 1)
+            if dotted_name(func) == "dict" and node.args:
+                return self._named_parameters(node.args[0], where, depth + 1)
+            return False
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+            return self._named_parameters(node.generators[0].iter, where, depth + 1)
+        if isinstance(node, ast.Name):
+            for binding in self.resolver.reaching(node.id, where):
+                if binding.kind is BindingKind.ASSIGN and self._named_parameters(binding.node, Where.of_binding(binding, where.env), depth + 1):
+                    return True
+                if binding.kind is BindingKind.PARAM:
+                    argument = self.resolver.argument_of(node.id, binding, where)
+                    if argument is not None and self._named_parameters(argument[0], argument[1], depth + 1):
+                        return True
+                    if argument is None and self._callers_pass_named_parameters(node.id, binding):
+                        return True
+        return False
+
+    def _callers_pass_named_parameters(self, name: str, binding) -> bool:
+        """A helper's parameter that some call site in this file fills with named_parameters()."""
+        function = next((s for s in self.model.scopes if binding in s.bindings.get(name, ())), None)
+        if function is None or binding.param_index is None:
+            return False
+        for site in self.model.calls:
+            if self.resolver.local_function(site.node.func, Where.of_site(site)) is not function:
+                continue
+            env = self.resolver.bind_call(function, site.node, Where.of_site(site))
+            if env is not None and name in env.arguments:
+                argument, argument_where = env.arguments[name]
+                if self._named_parameters(argument, argument_where, 5):
+                    return True
+        return False
+
+    def _name_test(self, node, found, var, where: Where) -> NameTest | None:
+        words = []
+        for test, _ in found:
+            words.extend(self._words(test, where))
+        # Token and position tables are no-decay by policy: a name test for them is right.
+        if words and all(is_token_name(word.strip(".")) or is_token_name(f"x_{word.strip('.')}") for word in words):
+            return None
+        return NameTest(node, found, words, var)
+
+    def _words(self, test, where: Where) -> list[str]:
+        if isinstance(test, ast.Compare):
+            value = self.resolver.evaluate(test.left, where)
+            if value.known and isinstance(value.value, str):
+                return [value.value]
+            return []
+        if isinstance(test, ast.Call):  # any(nd in n for nd in no_decay)
+            gen = test.args[0]
+            found = self.resolver.sequence(gen.generators[0].iter, where)
+            words = []
+            for element, element_where in found or ():
+                value = self.resolver.evaluate(element, element_where)
+                if value.known and isinstance(value.value, str):
+                    words.append(value.value)
+            return words
+        return []
+
+
+def _loop_rewrite(body_group: Group | None, else_groups: list) -> str | None:
+    """Which shape test replaces an if-test whose body feeds `body_group` and whose other
+    branches feed `else_groups`: the body is the no-decay side, or the decayed side."""
+    if body_group is None or not else_groups or any(g is None for g in else_groups):
+        return None
+    if body_group.weight_decay.provably_zero and any(not g.weight_decay.provably_zero for g in else_groups):
+        return "no-decay"
+    if not body_group.weight_decay.provably_zero and all(g.weight_decay.provably_zero for g in else_groups):
+        return "decay"
+    return None
+
+
+def _else_lists(orelse: list, var: str | None) -> tuple[set[str], bool]:
+    """The lists the other branches of an if/elif chain append `var` to, and whether the
+    chain ends in an `else` (so every parameter goes to some list)."""
+    if len(orelse) == 1 and isinstance(orelse[0], ast.If):
+        inner = orelse[0]
+        lists, complete = _else_lists(inner.orelse, var)
+        body = _appended_lists(inner.body, var)
+        return lists | body, complete and bool(body)
+    lists = _appended_lists(orelse, var)
+    return lists, bool(lists)
+
+
+def _appended_lists(body: list, var: str | None) -> set[str]:
+    """Names of the lists that `var` (the parameter) is appended or added to in `body`."""
+    found = set()
+    for statement in body:
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            func = statement.value.func
+            if isinstance(func, ast.Attribute) and func.attr in ("append", "add") and isinstance(func.value, ast.Name):
+                if statement.value.args and dotted_name(statement.value.args[0]) == var:
+                    found.add(func.value.id)
+        if isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name):
+            value = statement.value
+            if isinstance(value, ast.List) and len(value.elts) == 1 and dotted_name(value.elts[0]) == var:
+                found.add(statement.target.id)
+    return found
+
+
+def _pair_comprehensions(found: list[tuple[Group, NameTest, ast.AST]], resolver: Resolver) -> None:
+    """Two comprehensions over the same parameters whose name conditions are each other's
+    negation: rewriting both to the shape test keeps every parameter in the optimizer."""
+    for group, test, comprehension in found:
+        partner = None
+        for other_group, other_test, other_comprehension in found:
+            if other_test is test or other_group is group:
+                continue
+            same_iterable = ast.dump(comprehension.generators[0].iter) == ast.dump(other_comprehension.generators[0].iter)
+            polarity = {p for _, p in test.tests}
+            other_polarity = {p for _, p in other_test.tests}
+            complementary = len(polarity) == 1 and len(other_polarity) == 1 and polarity != other_polarity and \
+                sorted(_test_key(t) for t, _ in test.tests) == sorted(_test_key(t) for t, _ in other_test.tests)
+            if same_iterable and complementary and not group.weight_decay.same_as(other_group.weight_decay):
+                partner = other_group
+                break
+        if partner is None:
+            test.no_fix = test.no_fix or "no complementary group: rewriting the test would drop parameters from the optimizer"
+            continue
+        lower = group.weight_decay.provably_zero or (
+            group.weight_decay.is_number and partner.weight_decay.is_number and group.weight_decay.value < partner.weight_decay.value
+        )
+        if not (group.weight_decay.provably_zero or partner.weight_decay.provably_zero):
+            test.no_fix = test.no_fix or "neither group has weight_decay=0"
+            continue
+        test.rewrite_to = "no-decay" if lower else "decay"
+
+
+def _test_key(node) -> str:
+    """A test without its polarity: `'bias' in n` and `'bias' not in n` give one key."""
+    if isinstance(node, ast.Compare):
+        return ast.dump(node.left) + ast.dump(node.comparators[0])
+    return ast.dump(node)
