@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import difflib
 import errno
@@ -48,6 +49,12 @@ def _newline(text: str) -> str:
 
 def apply_edits(text: str, findings: list[Finding]) -> tuple[str, int]:
     """Apply every fix whose edits do not overlap an earlier one; (new text, fixes applied)."""
+    new_text, taken = apply_edits_taken(text, findings)
+    return new_text, len(taken)
+
+
+def apply_edits_taken(text: str, findings: list[Finding]) -> tuple[str, list[Finding]]:
+    """Like ``apply_edits``, with the findings whose fixes were applied."""
     starts = line_starts(text)
     # Fix content is rendered with "\n" or "\r\n"; a file that ends rows with "\r" alone keeps it.
     lone_cr = _newline(text) == "\r"
@@ -59,7 +66,7 @@ def apply_edits(text: str, findings: list[Finding]) -> tuple[str, int]:
         return starts[row - 1] + column - 1
 
     accepted: list[tuple[int, int, str]] = []
-    applied = 0
+    taken: list[Finding] = []
     for finding in sorted(findings, key=Finding.sort_key):
         spans = []
         for e in finding.fix["edits"]:
@@ -69,10 +76,10 @@ def apply_edits(text: str, findings: list[Finding]) -> tuple[str, int]:
         if any(s < end and start < e or (s == start == e == end) for start, end, _ in spans for s, e, _ in accepted):
             continue  # overlaps a fix already taken: the next pass gets it
         accepted.extend(spans)
-        applied += 1
+        taken.append(finding)
     for start, end, content in sorted(accepted, reverse=True):
         text = text[:start] + content + text[end:]
-    return text, applied
+    return text, taken
 
 
 def _python() -> str:
@@ -98,8 +105,11 @@ def fix_text(path: str, text: str, result: FileResult, settings) -> tuple[str, F
     with the reason appended and no fix offered.
     """
     fixed = 0
+    # Only fixes of findings `check` reported on the original text are ever applied: a later
+    # pass may finish one an overlap held back, never one that a fix's own text unlocked.
+    reported = collections.Counter((f.code, f.message) for f in _fixable(result, settings))
     for _ in range(MAX_PASSES):
-        fixable = _fixable(result, settings)
+        fixable = [f for f in _fixable(result, settings) if reported[(f.code, f.message)] > 0]
         if not fixable:
             break
         new_text, applied = apply_edits(text, fixable)
@@ -112,6 +122,8 @@ def fix_text(path: str, text: str, result: FileResult, settings) -> tuple[str, F
         after = check_text(path, new_text, settings)
         if after.error and not result.error:  # LibCST cannot read its own output: a bug in a fix
             raise SourceError("internal error: the fixed file cannot be analyzed; nothing written")
+        for finding in apply_edits_taken(text, fixable)[1]:
+            reported[(finding.code, finding.message)] -= 1
         text, fixed, result = new_text, fixed + applied, after
     result.findings = [_explain_refused(text, f) if f in _fixable(result, settings) else f for f in result.findings]
     return text, result, fixed

@@ -197,7 +197,7 @@ class OptimizerCalls:
                     extra = CallArgs.of(value, value_where)
                     extra.positional = extra.positional[1:]
                     for spec, _, _ in self._classes(value.args[0], value_where, depth + 1):
-                        found.append((spec, extra, f"`{func.id}` (functools.partial)"))
+                        found.append((spec, extra, f"through `{func.id}`, a functools.partial"))
             elif isinstance(value, (ast.IfExp, ast.Subscript)):
                 for spec, extra, _ in self._classes(value, value_where, depth + 1):
                     found.append((spec, extra, f"`{func.id}` may be {spec.name if spec != 'zero' else 'it'}"))
@@ -249,7 +249,7 @@ class OptimizerCalls:
             groups = self._groups(params[0], params[1], decay) if params else []
             display = f"ZeroRedundancyOptimizer({spec.name})"
             found.append(OptimizerCall(site, "optimizer", spec, display, decay, groups,
-                                       inner.keyword("weight_decay") is not None, inner, "ZeroRedundancyOptimizer", where=where))
+                                       inner.keyword("weight_decay") is not None, inner, where=where))
         return found
 
     def _weight_decay(self, spec: OptimizerSpec, args: CallArgs) -> Value:

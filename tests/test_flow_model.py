@@ -1,0 +1,276 @@
+"""The flow model decides findings by what reaches an optimizer: contrasts that differ in one fact.
+
+Each test holds a pattern that real training code uses next to its variant that is a bug, so
+both the silence and the finding are asserted (a rule that stops firing fails as surely as
+one that fires on the right code).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+
+from conftest import FIXTURES, check_text
+from optlint.apply_fixes import apply_edits, compile_problem, fix_text
+from optlint.checker import check_source
+from optlint.config import FileConfig, resolve_settings
+
+
+def codes(source: str, select=("ALL",)) -> list[tuple[int, str]]:
+    return sorted((f.location.row, f.code) for f in check_text(textwrap.dedent(source), select))
+
+
+def messages(source: str, code: str) -> list[str]:
+    return [f.message for f in check_text(textwrap.dedent(source)) if f.code == code]
+
+
+# -- OPT001 ------------------------------------------------------------------------------
+
+
+PEFT = """
+    import torch
+    from peft import LoraConfig, get_peft_model
+    model = get_peft_model(base, LoraConfig(r=8{extra}))
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+"""
+
+
+def test_lora_trains_adapters_only_unless_its_config_trains_biases():
+    assert codes(PEFT.format(extra="")) == []
+    assert codes(PEFT.format(extra=', bias="all"')) == [(5, "OPT001")]
+    assert codes(PEFT.format(extra=', modules_to_save=["classifier"]')) == [(5, "OPT001")]
+
+
+FROZEN = """
+    import torch
+    {freeze}
+    opt = torch.optim.AdamW(filter(lambda p: p.requires_grad, model.parameters()), lr=1e-4)
+"""
+
+
+@pytest.mark.parametrize(
+    "freeze",
+    ["model.requires_grad_(False)\nmodel.add_adapter(cfg)", "for p in model.parameters():\n    p.requires_grad = False"],
+)
+def test_a_frozen_base_is_not_decayed(freeze):
+    assert codes(FROZEN.format(freeze=textwrap.indent(freeze, "    ").strip())) == []
+
+
+def test_freezing_a_submodule_leaves_the_rest_decayed():
+    # the head (biases included) still trains at AdamW's default decay
+    assert codes(FROZEN.format(freeze="model.backbone.requires_grad_(False)")) == [(4, "OPT001")]
+
+
+def test_an_in_file_splitter_is_never_an_optimizer():
+    source = """
+        import torch
+        def exclude_from_wd(named_params, weight_decay=1e-5):
+            decay, no_decay = [], []
+            for name, param in named_params:
+                (no_decay if param.ndim <= 1 else decay).append(param)
+            return [{"params": no_decay, "weight_decay": 0.0}, {"params": decay, "weight_decay": weight_decay}]
+        groups = exclude_from_wd(model.named_parameters(), weight_decay=0.05)
+        opt = torch.optim.AdamW(groups, lr=1e-3)
+    """
+    assert codes(source) == []
+
+
+def test_a_factory_that_decays_everything_is_reported_at_its_call():
+    source = """
+        import torch
+        def make(params, wd=0.05):
+            return torch.optim.AdamW(params, weight_decay=wd)
+        opt = make(model.parameters())
+        quiet = make([p for p in model.parameters() if p.ndim >= 2])
+    """
+    assert codes(source) == [(5, "OPT001")]
+    assert "built by `make()`" in messages(source, "OPT001")[0]
+
+
+def test_a_helper_that_builds_over_its_own_module_is_reported_once_where_it_is_written():
+    source = """
+        import torch
+        def build(model):
+            return torch.optim.AdamW(model.parameters())
+        opt = build(net)
+    """
+    assert codes(source) == [(4, "OPT001")]
+
+
+def test_hyperparameter_defaults_of_main_local_args_resolve():
+    source = """
+        import argparse, torch
+        def parse_args():
+            p = argparse.ArgumentParser()
+            p.add_argument("--wd", type=float, default=0.0)
+            return p.parse_args()
+        def main():
+            args = parse_args()
+            return torch.optim.AdamW(model.parameters(), weight_decay=args.wd)
+    """
+    (message,) = messages(source, "OPT001")
+    assert "weight_decay=0.0 from the --wd default, which can be changed at run time" in message
+
+
+def test_only_the_arm_that_decays_is_reported_and_named():
+    source = """
+        import torch
+        cls = torch.optim.AdamW if use_adamw else torch.optim.SGD
+        opt = cls(model.parameters(), lr=0.1)
+    """
+    (message,) = messages(source, "OPT001")
+    assert message.startswith("AdamW (`cls` may be AdamW)")
+
+
+def test_hostile_constants_are_not_folded():
+    # issue 12 item 6: bounded folding, the value is simply not statically known
+    for value in ("9**9**9", "10**5000", "2**10000 * 1.0"):
+        (message,) = messages(f"import torch\nopt = torch.optim.SGD(m.parameters(), lr=0.1, weight_decay={value})\n", "OPT001")
+        assert "not statically known" in message
+
+
+# -- OPT002 ------------------------------------------------------------------------------
+
+
+def test_name_tests_that_feed_no_group_of_different_decay_are_silent():
+    source = """
+        import torch
+        for n, p in model.named_parameters():
+            if "bias" in n:
+                p.grad = None
+        keep = [p for n, p in model.named_parameters() if "bias" not in n]
+        opt = torch.optim.AdamW(keep, lr=1e-3, weight_decay=0.01)
+    """
+    assert codes(source) == [(7, "OPT001")] or codes(source) == []
+    assert not messages(source, "OPT002")
+
+
+def test_a_one_sided_name_filter_gets_no_fix_that_would_drop_parameters():
+    source = """
+        import torch
+        decay = [p for n, p in model.named_parameters() if "bias" not in n]
+        rest = [p for n, p in model.named_parameters() if p.ndim < 2]
+        opt = torch.optim.AdamW([{"params": decay}, {"params": rest, "weight_decay": 0.0}])
+    """
+    (finding,) = [f for f in check_text(textwrap.dedent(source)) if f.code == "OPT002"]
+    assert finding.fix is None and "no automatic fix" in finding.message
+
+
+def test_the_complementary_split_is_fixed_on_both_sides():
+    source = textwrap.dedent("""
+        import torch
+        nd = ["bias", "LayerNorm.weight"]
+        opt = torch.optim.AdamW([
+            {"params": [p for n, p in m.named_parameters() if not any(x in n for x in nd)], "weight_decay": 0.01},
+            {"params": [p for n, p in m.named_parameters() if any(x in n for x in nd)], "weight_decay": 0.0},
+        ])
+    """)
+    found = [f for f in check_text(source) if f.code == "OPT002"]
+    fixed, _ = apply_edits(source, found)
+    assert "if p.ndim >= 2]" in fixed and "if p.ndim < 2]" in fixed
+
+
+def test_position_tables_by_name_are_policy_not_a_mistake():
+    source = """
+        import torch
+        rel = [p for n, p in m.named_parameters() if "relative_position_bias_table" in n]
+        rest = [p for n, p in m.named_parameters() if "relative_position_bias_table" not in n]
+        opt = torch.optim.AdamW([{"params": rest}, {"params": rel, "weight_decay": 0.0}])
+    """
+    assert not messages(source, "OPT002")
+
+
+# -- OPT004 / OPT006 / OPT008 ---------------------------------------------------------------
+
+
+def test_a_penalty_counts_only_when_it_reaches_the_loss():
+    logged = "import torch\nl2 = sum(p.pow(2).sum() for p in model.parameters())\nlog(l2)\nloss.backward()\n"
+    used = "import torch\nl2 = sum(p.pow(2).sum() for p in model.parameters())\n(loss + 1e-4 * l2).backward()\n"
+    assert codes(logged) == []
+    assert codes(used) == [(2, "OPT004")]
+
+
+def test_group_keys_typos_and_unread_keys_are_reported_read_keys_are_not():
+    source = """
+        import torch
+        opt = torch.optim.SGD([{"params": a, "weight_deacy": 0.0}, {"params": b, "mystery": 1}, {"params": c, "fix_lr": 1}], lr=0.1)
+        for g in opt.param_groups:
+            g["lr"] *= 0 if g["fix_lr"] else 1
+    """
+    found = messages(source, "OPT006")
+    assert len(found) == 2
+    assert "did you mean 'weight_decay'" in found[0]
+    assert "mystery" in found[1] and "did you mean" not in found[1]
+
+
+def test_an_iterator_used_once_per_exclusive_branch_is_fine_twice_on_one_path_is_not():
+    branches = """
+        import torch
+        params = model.parameters()
+        if kind == "sgd":
+            opt = torch.optim.SGD(params, lr=0.1)
+        else:
+            opt = torch.optim.Adam(params)
+    """
+    sequence = """
+        import torch
+        params = model.parameters()
+        if verbose:
+            print(sum(p.numel() for p in params))
+        opt = torch.optim.SGD(params, lr=0.1)
+    """
+    assert codes(branches) == []
+    assert codes(sequence) == [(6, "OPT008")]
+
+
+# -- the fix contract ----------------------------------------------------------------------
+
+FIXING = resolve_settings(FileConfig(), ["ALL"])
+
+
+def _fix_only_reported(path: str, source: str) -> None:
+    """--fix applies exactly the fixes of reported findings: one pass of them gives the
+    same file unless two fixes overlapped, and never more fixes than were reported."""
+    first = check_source(path, source.encode("utf-8"), FIXING)
+    fixable = [f for f in first.findings if f.fix is not None and f.code in FIXING.fixable]
+    fixed, _, count = fix_text(path, source, first, FIXING)
+    assert count <= len(fixable)
+    once, taken = apply_edits(source, fixable)
+    if taken == len(fixable) and compile_problem(once) is None:
+        assert fixed == once
+
+
+FIXTURE_FILES = sorted(p for p in FIXTURES.rglob("*.py") if "bad" not in p.parts and "expected" not in p.parts)
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_fix_applies_only_reported_fixes_on_every_fixture(path: Path):
+    raw = path.read_bytes()
+    try:
+        source = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pytest.skip("not UTF-8 (encodings are covered by the fix snapshots)")
+    _fix_only_reported(path.name, source)
+
+
+def test_fix_never_rewrites_a_freezing_loop():
+    source = (
+        "import torch\n\n\ndef freeze(model):\n    for name, param in model.named_parameters():\n"
+        '        if "head" not in name:\n            param.requires_grad = False\n\n\n'
+        "opt = torch.optim.AdamW(model.parameters(), lr=1e-3)\n"
+    )
+    first = check_source("f.py", source.encode(), FIXING)
+    fixed, _, _ = fix_text("f.py", source, first, FIXING)
+    assert '        if "head" not in name:\n            param.requires_grad = False\n' in fixed
+    assert "p.ndim < 2" in fixed  # the optimizer itself was fixed
+
+
+from test_properties import snippets  # noqa: E402  (the generator of optimizer calls)
+
+
+@given(snippets())
+def test_fix_applies_only_reported_fixes_on_generated_programs(source):
+    _fix_only_reported("snippet.py", source)
