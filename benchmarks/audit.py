@@ -11,6 +11,11 @@ The short message is the message up to its first ":" or ";" (the part that names
 found, not the values or advice after it), so that the effect of a change on real code is a
 clean `diff` of two ledgers. The last column says whether the finding offers a fix.
 
+benchmarks/audit/repos.tsv names each tree's repository and commit; a tree holds only the .py
+and .ipynb files of that commit (of the listed subfolder), for instance from a clone:
+
+    git -C CLONE archive COMMIT SUBFOLDER | tar -x -C trees/NAME
+
 The working tree changes under you while others edit it: to audit one commit, extract it and
 pass --optlint-src, e.g.
 
