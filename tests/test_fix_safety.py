@@ -147,6 +147,20 @@ def test_file_not_writable_by_its_mode_is_refused_and_others_still_fixed(tmp_pat
     assert f"{locked}:1:1: OPT000 cannot write the fix: the file is read-only" in result.stdout
 
 
+def test_file_this_user_may_not_write_is_refused(tmp_path, monkeypatch):
+    # The mode allows writing, the operating system does not (another owner, an ACL, a
+    # read-only mount): os.access decides, as root cannot be made to see it otherwise.
+    from optlint import apply_fixes
+
+    target = tmp_path / "theirs.py"
+    original = copy("latin1.py", target)
+    real_access = os.access
+    monkeypatch.setattr(apply_fixes.os, "access", lambda path, mode, **kw: False if (mode == os.W_OK and str(path) == str(target)) else real_access(path, mode, **kw))
+    result = run("check", "--fix", str(target))
+    assert result.exit_code == 2 and target.read_bytes() == original
+    assert f"{target}:1:1: OPT000 cannot write the fix: permission denied" in result.stdout
+
+
 def test_read_only_file_also_reports_the_finding_it_could_not_fix(tmp_path):
     locked = tmp_path / "locked.py"
     copy("latin1.py", locked)
