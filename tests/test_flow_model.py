@@ -274,3 +274,25 @@ from test_properties import snippets  # noqa: E402  (the generator of optimizer 
 @given(snippets())
 def test_fix_applies_only_reported_fixes_on_generated_programs(source):
     _fix_only_reported("snippet.py", source)
+
+
+def test_fixed_vit_script_passes_the_runtime_check(tmp_path):
+    # issue 13 item 5: the static fix and the runtime check agree on a fixed script
+    pytest.importorskip("torch")
+    import runpy
+    import shutil
+
+    from click.testing import CliRunner
+
+    import optlint
+    from optlint.cli import main
+
+    target = tmp_path / "vit_tokens.py"
+    shutil.copyfile(FIXTURES / "fix" / "vit_tokens.py", target)
+    before = runpy.run_path(str(target))
+    with pytest.raises(optlint.OptimizerConfigError):
+        optlint.assert_optimizer(before["optimizer"], before["model"])
+    result = CliRunner().invoke(main, ["check", "--fix", "-q", str(target)])
+    assert result.exit_code == 0, result.output
+    after = runpy.run_path(str(target))
+    optlint.assert_optimizer(after["optimizer"], after["model"])

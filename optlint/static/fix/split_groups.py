@@ -21,7 +21,7 @@ import tokenize
 from dataclasses import dataclass, field
 from typing import Union
 
-from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
+from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST, is_token_name
 from optlint.static.fix.edits import CstView, Layout, NoFix, RawEdit, RawFix
 from optlint.static.model.optimizers import OptimizerCall
 from optlint.static.model.params import PARAMETER_METHODS
@@ -45,12 +45,22 @@ class Source:
     var: str = "p"  # the parameter variable (the tensor), for the ndim test
     conditions: list[list[Piece]] = field(default_factory=list)
     named: bool = False  # yields (name, parameter) pairs
+    #: Token / position parameters of this file's model (`cls_token`, `pos_embed`): no decay
+    #: whatever their shape. Needs a name variable, so only set on named iterations.
+    tokens: tuple[str, ...] = ()
+    name_var: str = "n"
 
     def split(self) -> tuple[list[Piece], list[Piece]]:
-        return (
-            self._comprehension(STATIC_DECAY_TEST.format(p=self.var)),
-            self._comprehension(STATIC_NO_DECAY_TEST.format(p=self.var)),
-        )
+        decay = STATIC_DECAY_TEST.format(p=self.var)
+        no_decay = STATIC_NO_DECAY_TEST.format(p=self.var)
+        if self.tokens:
+            names = "(" + ", ".join(f'"{t}"' for t in self.tokens) + ("," if len(self.tokens) == 1 else "") + ")"
+            own = f'{self.name_var}.rsplit(".", 1)[-1]'
+            decay = f"{decay} and {own} not in {names}"
+            no_decay = f"{no_decay} or {own} in {names}"
+            if self.conditions:
+                no_decay = f"({no_decay})"
+        return self._comprehension(decay), self._comprehension(no_decay)
 
     def _comprehension(self, test: str) -> list[Piece]:
         pieces: list[Piece] = ["[", *self.element, " for ", *self.target, " in ", *self.iterable, " if "]
@@ -352,7 +362,8 @@ def build_fix(call: OptimizerCall, resolver: Resolver) -> RawFix:
             raise NoFix("the param groups are built outside the call")
         group_pieces = _split_groups(params, call, where, resolver, splitter)
     else:
-        decay, no_decay = splitter.source(params, where).split()
+        source = with_tokens(splitter.source(params, where), token_names(resolver.model), params)
+        decay, no_decay = source.split()
         group_pieces = [['{"params": ', *decay, "}"], ['{"params": ', *no_decay, ', "weight_decay": 0.0}']]
 
     if has_comment(resolver.source.segment(node)):
@@ -374,7 +385,58 @@ def build_fix(call: OptimizerCall, resolver: Resolver) -> RawFix:
             return _layout_call(view.text(func).strip(), texts, layout)
 
         edits.append(RawEdit(node, render))
-    return RawFix("split into decay and no-decay (ndim < 2) param groups", edits)
+    return RawFix(_split_message(resolver.model, group_pieces), edits)
+
+
+_RUN_TIME = "; token and position parameters are decided at run time: optlint.param_groups(model, weight_decay)"
+
+
+def _split_message(model, group_pieces) -> str:
+    if token_names(model) and any('rsplit(".", 1)[-1] in' in str(piece) for g in group_pieces for piece in g):
+        return "split into decay and no-decay (ndim < 2, tokens and position tables) param groups"
+    return "split into decay and no-decay (ndim < 2) param groups" + ("" if not token_names(model) else _RUN_TIME)
+
+
+def token_names(model) -> tuple[str, ...]:
+    """Names of token / position parameters that the file's own model classes define: a
+    ``self.X = nn.Parameter(...)`` whose name the shared policy calls a token
+    (``cls_token``, ``pos_embed``), and the names a ``no_weight_decay()`` method returns
+    as a literal. These are no-decay whatever their shape."""
+    cached = getattr(model, "_token_names", None)
+    if cached is not None:
+        return cached
+    found: set[str] = set()
+    for cls in model.class_scopes.values():
+        for attribute, bindings in cls.self_attributes.items():
+            if any(_is_parameter(b.node) for b in bindings) and is_token_name(attribute):
+                found.add(attribute)
+        for binding in cls.bindings.get("no_weight_decay", ()):
+            scope = model.function_scopes.get(id(binding.node))
+            for returned in scope.returns if scope is not None else ():
+                if isinstance(returned.node, (ast.Set, ast.List, ast.Tuple)):
+                    for element in returned.node.elts:
+                        if isinstance(element, ast.Constant) and isinstance(element.value, str) and "." not in element.value:
+                            found.add(element.value)
+    model._token_names = tuple(sorted(found))
+    return model._token_names
+
+
+def _is_parameter(node) -> bool:
+    return isinstance(node, ast.Call) and (dotted_name(node.func) or "").rsplit(".", 1)[-1] == "Parameter"
+
+
+def with_tokens(source: Source, tokens: tuple[str, ...], params) -> Source:
+    """The source iterated by name so that tokens can join the no-decay group, where that is
+    a plain rewrite (``X.parameters()`` -> ``X.named_parameters()``); else unchanged."""
+    if not tokens:
+        return source
+    if source.named and source.target == ["n, p"]:
+        return Source(source.iterable, source.target, source.element, source.var, source.conditions, True, tokens)
+    node = source.iterable[0] if len(source.iterable) == 1 else None
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "parameters"
+            and not node.args and not node.keywords and source.element == ["p"] and source.var == "p"):
+        return Source([node.func.value, ".named_parameters()"], ["n, p"], ["p"], "p", source.conditions, True, tokens)
+    return source
 
 
 def _split_groups(literal, call: OptimizerCall, where: Where, resolver: Resolver, splitter: Splitter) -> list[list[Piece]]:
