@@ -195,10 +195,11 @@ def check_path(path: str, settings: Settings, display: str | None = None) -> Fil
     With ``settings.fix`` (or ``settings.diff``) fixable findings are applied, the result is
     re-checked, and the file is written atomically (or the diff returned) when it changed.
     """
+    from optlint.files import read_source  # regular files only, at most max-file-size bytes
+
     shown = display or path
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_source(path, settings.max_file_size)
     except OSError as exc:
         return error_finding(FileResult(shown), SourceError(f"cannot read file: {exc.strerror or exc}"))
     result = check_source(shown, data, settings)

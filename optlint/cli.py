@@ -17,10 +17,15 @@ from optlint import __version__
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(__version__, "--version", prog_name="optlint")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Find PyTorch optimizers that weight-decay biases, norms and other no-decay parameters."""
+    if ctx.invoked_subcommand is None:
+        # A bare `optlint` is a request for help, not a mistake: help on stdout, exit 0.
+        click.echo(ctx.get_help())
+        ctx.exit(EXIT_CLEAN)
 
 
 def _version(ctx: click.Context, _param, value: bool) -> None:
@@ -42,12 +47,13 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
 @click.option("--fix", is_flag=True, help="Apply fixes and write the files (fixes are unsafe: they change training, on purpose).")
 @click.option("--diff", is_flag=True, help="Print a unified diff of what --fix would change; write nothing (also with --fix, as in ruff).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain (usage errors still exit 2).")
+@click.option("--force-exclude", is_flag=True, default=None, help="Apply exclude/extend-exclude to files named on the command line too (as pre-commit names them).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read settings from this TOML file.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--no-prefilter", is_flag=True, hidden=True, help="Parse every file (for testing the pre-filter).")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version, help="Show the version and exit.")
-def check(paths, select, ignore, extend_select, output_format, output_file, show_source, statistics, stdin_filename, fix, diff, exit_zero, config_path, quiet, jobs, no_prefilter) -> None:
+def check(paths, select, ignore, extend_select, output_format, output_file, show_source, statistics, stdin_filename, fix, diff, exit_zero, force_exclude, config_path, quiet, jobs, no_prefilter) -> None:
     """Check PATHS (files or folders; default: the current folder)."""
     from optlint.config import ConfigError, UsageError, config_for, exclusions, resolve_settings, split_codes
     from optlint.discovery import discover
@@ -55,13 +61,17 @@ def check(paths, select, ignore, extend_select, output_format, output_file, show
     from optlint.runner import check_files
 
     paths = list(paths) or ["."]
+    if "-" in paths and paths != ["-"]:
+        raise click.UsageError("`-` (standard input) must be the only path")
+    if stdin_filename is not None and paths != ["-"]:
+        raise click.UsageError("--stdin-filename names standard input: pass `-` as the only path")
     try:
         config = config_for(paths, config_path)
         settings = resolve_settings(
             config,
-            split_codes(select) or None,
-            split_codes(ignore),
-            split_codes(extend_select),
+            split_codes(select, "--select") or None,
+            split_codes(ignore, "--ignore"),
+            split_codes(extend_select, "--extend-select"),
         )
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
@@ -71,6 +81,8 @@ def check(paths, select, ignore, extend_select, output_format, output_file, show
 
     settings.prefilter = not no_prefilter
     settings.fix, settings.diff = fix and not diff, diff
+    # Fix edits are rendered (through LibCST) only where something shows or applies them.
+    settings.fix_edits = fix or diff or statistics or output_format in ("json", "json-lines", "sarif")
     if paths == ["-"]:
         files, missing = [], []
         results = [_check_stdin(stdin_filename or "-", settings)]
@@ -78,10 +90,12 @@ def check(paths, select, ignore, extend_select, output_format, output_file, show
             sys.stdout.buffer.write(results[0].fixed_output)  # ruff's convention: the fixed code
             sys.stdout.flush()
     else:
-        files, missing = discover(paths, exclusions(config))
+        force = config.force_exclude if force_exclude is None else force_exclude
+        found = discover(paths, exclusions(config), force_exclude=force, root=str(config.root))
+        files, missing = found.files, found.missing
         for path in missing:
             click.echo(f"optlint: error: {path}: no such file or folder", err=True)
-        results = check_files(files, settings, jobs)
+        results = found.problems + check_files(files, settings, jobs)
 
     findings = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key())
     fixed = sum(r.fixed for r in results)
@@ -125,7 +139,17 @@ def _check_stdin(name: str, settings):
     from optlint.apply_fixes import fix_file
     from optlint.checker import check_source
 
-    data = sys.stdin.buffer.read()
+    from optlint.files import FileTooLarge, read_stream, source_limit
+    from optlint.findings import FileResult
+    from optlint.source import SourceError, error_finding
+
+    limit = source_limit(name, settings.max_file_size)
+    data, more = read_stream(sys.stdin.buffer, limit)
+    if more:  # not checked; with --fix the input is still echoed (an editor keeps its buffer)
+        result = error_finding(FileResult(name), SourceError(f"cannot read file: {FileTooLarge(None, limit)}"))
+        if settings.fix and not settings.diff:
+            result.fixed_output = data + sys.stdin.buffer.read()
+        return result
     result = check_source(name, data, settings)
     if (settings.fix or settings.diff) and not result.error:
         settings.stdout_fix = True

@@ -1,7 +1,12 @@
 """Which files to check: like ruff, recurse for ``*.py``, skip excluded and gitignored paths.
 
-An explicitly named file is always checked. Output order never depends on the walk: the
-caller sorts findings.
+An explicitly named file is always checked, unless ``force_exclude`` (ruff's
+``--force-exclude``: pre-commit names files, and config exclusions must still hold). Output
+order never depends on the walk: the caller sorts findings.
+
+Problems met on the way (an unreadable folder, a ``.gitignore`` that cannot be read or holds
+an invalid pattern) come back as OPT000 results, so they are reported and set exit status 2
+like any file that cannot be checked, while everything else is still found.
 """
 
 from __future__ import annotations
@@ -9,7 +14,11 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from optlint.files import SMALL_FILE_LIMIT, NotRegularFile, read_regular
+from optlint.findings import FileResult
+from optlint.source import SourceError, error_finding
 
 
 @dataclass(frozen=True)
@@ -58,10 +67,10 @@ def _translate(pattern: str) -> str:
 class GitIgnore:
     """The rules of one .gitignore file, matched against paths relative to its folder."""
 
-    def __init__(self, base: str, lines: list[str]) -> None:
+    def __init__(self, base: str, lines: list[str], problems: list[FileResult] | None = None, shown: str = "") -> None:
         self.base = base
         self.rules: list[_IgnoreRule] = []
-        for raw in lines:
+        for row, raw in enumerate(lines, 1):
             line = raw.rstrip("\n").rstrip("\r")
             if not line.strip() or line.startswith("#"):
                 continue
@@ -77,16 +86,37 @@ class GitIgnore:
             line = line.lstrip("/")
             body = _translate(line)
             regex = f"^{body}$" if anchored else f"^(?:.*/)?{body}$"
-            self.rules.append(_IgnoreRule(re.compile(regex), negated, directory_only))
+            try:
+                compiled = re.compile(regex)
+            except re.error as exc:  # `[z-a]`: git's matcher matches nothing with it; say so
+                if problems is not None:
+                    where = shown or os.path.join(base, ".gitignore")
+                    message = f"invalid .gitignore pattern {raw.strip()!r} ({exc.msg}); the line is not applied"
+                    problems.append(error_finding(FileResult(where), SourceError(message, row)))
+                continue
+            self.rules.append(_IgnoreRule(compiled, negated, directory_only))
 
     @classmethod
-    def load(cls, folder: str) -> "GitIgnore | None":
+    def load(cls, folder: str, problems: list[FileResult] | None = None, shown: str | None = None) -> "GitIgnore | None":
+        """The folder's .gitignore, if it is a regular file (git does not follow a symlinked one).
+
+        Problems are reported under `shown`, the folder as the user named it."""
         path = os.path.join(folder, ".gitignore")
+        display = os.path.normpath(os.path.join(shown if shown is not None else _display(folder), ".gitignore"))
         try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                return cls(folder, handle.readlines())
-        except OSError:
+            data = read_regular(path, SMALL_FILE_LIMIT, follow_symlinks=False)
+        except FileNotFoundError:
             return None
+        except (NotRegularFile, OSError) as exc:
+            # A FIFO would block and a link to /dev/zero never ends: neither is read. git skips
+            # them too (ELOOP for a symlink, no pattern from a device); anything else is reported.
+            if isinstance(exc, NotRegularFile) or getattr(exc, "errno", None) in _SKIPPED_ERRNOS:
+                return None
+            if problems is not None:
+                reason = exc.strerror or str(exc)
+                problems.append(error_finding(FileResult(display), SourceError(f"cannot read .gitignore: {reason}")))
+            return None
+        return cls(folder, data.decode("utf-8", errors="replace").splitlines(), problems, display)
 
     def verdict(self, path: str, is_dir: bool) -> bool | None:
         """True ignored, False re-included, None: this file says nothing."""
@@ -100,6 +130,16 @@ class GitIgnore:
             if rule.regex.match(rel):
                 result = not rule.negated
         return result
+
+
+#: ELOOP: a symlink opened with O_NOFOLLOW; ENOTDIR/EISDIR: a folder named .gitignore.
+_SKIPPED_ERRNOS = frozenset(getattr(__import__("errno"), name, -1) for name in ("ELOOP", "EMLINK", "EISDIR", "ENOTDIR"))
+
+
+def _display(folder: str) -> str:
+    """An absolute folder as the user would write it: relative to the working folder when inside it."""
+    rel = os.path.relpath(folder)
+    return folder if rel == ".." or rel.startswith(".." + os.sep) else rel
 
 
 def _git_root(folder: str) -> str | None:
@@ -129,23 +169,64 @@ def _is_venv(folder: str) -> bool:
     return os.path.exists(os.path.join(folder, "pyvenv.cfg"))
 
 
-def discover(paths: list[str], exclude: list[str], extensions=(".py", ".ipynb")) -> tuple[list[str], list[str]]:
-    """(files to check, paths that do not exist). Files come back sorted and unique."""
+@dataclass
+class Discovered:
+    files: list[str]  # sorted, unique
+    missing: list[str]  # named paths that do not exist (a usage error)
+    problems: list[FileResult] = field(default_factory=list)  # OPT000 results: unreadable folders, bad .gitignore
+
+
+def discover(
+    paths: list[str],
+    exclude: list[str],
+    extensions=(".py", ".ipynb"),
+    force_exclude: bool = False,
+    root: str | None = None,
+) -> Discovered:
+    """The files to check under `paths`. With `force_exclude`, `exclude` also applies to files
+    named explicitly (matched against their name, their folders' names, and their path
+    relative to `root`, the config's folder)."""
     found: set[str] = set()
     missing: list[str] = []
+    problems: list[FileResult] = []
+    root = os.path.abspath(root or os.getcwd())
     for given in paths:
+        if force_exclude and _force_excluded(given, exclude, root):
+            continue
+        try:
+            os.stat(given)
+        except FileNotFoundError:
+            if os.path.lexists(given):
+                missing.append(f"{given} (a broken symbolic link)")
+            else:
+                missing.append(given)
+            continue
+        except OSError as exc:  # e.g. a file inside a folder that cannot be searched
+            problems.append(error_finding(FileResult(given), SourceError(f"cannot read file: {exc.strerror or exc}")))
+            continue
         if os.path.isfile(given):
             found.add(os.path.normpath(given))  # named explicitly: always checked
         elif os.path.isdir(given):
-            found.update(_walk(given, exclude, extensions))
-        elif os.path.lexists(given):
-            missing.append(f"{given} (not a regular file or folder)")
+            found.update(_walk(given, exclude, extensions, problems))
         else:
-            missing.append(given)
-    return sorted(found), missing
+            missing.append(f"{given} (not a regular file or folder)")
+    unique = {p.path: p for p in problems}  # one report per .gitignore or folder
+    return Discovered(sorted(found), missing, [unique[k] for k in sorted(unique)])
 
 
-def _walk(top: str, exclude: list[str], extensions) -> list[str]:
+def _force_excluded(given: str, exclude: list[str], root: str) -> bool:
+    absolute = os.path.abspath(given)
+    rel = os.path.relpath(absolute, root).replace(os.sep, "/")
+    if rel.startswith("../"):
+        rel = absolute.replace(os.sep, "/")
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    for depth in range(1, len(parts) + 1):
+        if _excluded(parts[depth - 1], "/".join(parts[:depth]), exclude):
+            return True
+    return False
+
+
+def _walk(top: str, exclude: list[str], extensions, problems: list[FileResult]) -> list[str]:
     top_abs = os.path.abspath(top)
     # .gitignore files from the repository root down to `top` apply too.
     root = _git_root(top_abs)
@@ -154,20 +235,23 @@ def _walk(top: str, exclude: list[str], extensions) -> list[str]:
         chain = [top_abs]
         chain += [p for p in _parents(top_abs) if len(p) >= len(root)]
         for folder in reversed(chain[1:]):
-            ignore = GitIgnore.load(folder)
+            ignore = GitIgnore.load(folder, problems)
             if ignore:
                 inherited.append(ignore)
     out: list[str] = []
     stack = [(top, top_abs, inherited)]
     while stack:
         folder, folder_abs, ignores = stack.pop()
-        own = GitIgnore.load(folder_abs)
+        own = GitIgnore.load(folder_abs, problems, folder)
         if own:
             ignores = [*ignores, own]
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
-            continue  # unreadable folder: nothing to check in it
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError as exc:  # reported, never skipped silently: its files go unchecked
+            shown = os.path.normpath(folder)
+            problems.append(error_finding(FileResult(shown), SourceError(f"cannot read folder: {exc.strerror or exc}")))
+            continue
         for entry in entries:
             path_abs = os.path.join(folder_abs, entry.name)
             rel = os.path.relpath(path_abs, top_abs).replace(os.sep, "/")

@@ -2,19 +2,31 @@
 
 Workers receive the settings once (pool initializer), check files and return results;
 they never print. The parent orders the results, so output is the same for any --jobs.
+
+A worker that dies (a segfault in a native parser, the OOM killer) breaks the whole pool.
+The files it left unfinished are then re-checked each in a child of its own, so the file
+that kills its child becomes one OPT000 finding and every other file is still reported.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+import signal
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import wait
 
 from optlint.checker import check_path
 from optlint.findings import FileResult
 from optlint.settings import Settings
+from optlint.source import SourceError, error_finding
 
 _worker_settings: Settings | None = None
+
+#: What a worker calls per file. Tests replace it (before the pool forks) to make a worker die.
+check_one = check_path
 
 #: Below this many files a pool costs more (start-up, pickling) than it saves.
 MIN_FILES_FOR_POOL = 3
@@ -25,8 +37,8 @@ def _init_worker(settings: Settings) -> None:
     _worker_settings = settings
 
 
-def _check_in_worker(path: str) -> FileResult:
-    return check_path(path, _worker_settings)
+def _check_in_worker(paths: list[str]) -> list[FileResult]:
+    return [check_one(path, _worker_settings) for path in paths]
 
 
 def default_jobs() -> int:
@@ -41,18 +53,75 @@ def check_files(files: list[str], settings: Settings, jobs: int | None = None) -
     jobs = min(jobs, len(files))
     if jobs <= 1 or len(files) < MIN_FILES_FOR_POOL:
         return [check_path(path, settings) for path in files]
-    methods = multiprocessing.get_all_start_methods()
-    # fork shares the already-imported modules with workers; elsewhere fall back to the default.
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    context = _context()
     # Big files first, in small chunks: a few large files parsed last would leave a core idle.
-    order = sorted(range(len(files)), key=lambda i: -_size(files[i]))
+    order = sorted(files, key=lambda path: -_size(path))
     chunksize = max(1, len(files) // (jobs * 64))
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(settings,)) as pool:
-        results = list(pool.map(_check_in_worker, [files[i] for i in order], chunksize=chunksize))
-    ordered: list[FileResult] = [None] * len(files)  # type: ignore[list-item]
-    for index, result in zip(order, results):
-        ordered[index] = result
-    return ordered
+    chunks = [order[i : i + chunksize] for i in range(0, len(order), chunksize)]
+    done: dict[str, FileResult] = {}
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(settings,))
+    try:
+        futures = [pool.submit(_check_in_worker, chunk) for chunk in chunks]
+        for chunk, future in zip(chunks, futures):
+            try:
+                done.update(zip(chunk, future.result()))
+            except BrokenProcessPool:
+                break  # every unfinished chunk fails the same way: re-check them one by one
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    unfinished = [path for path in order if path not in done]
+    if unfinished:
+        done.update(_check_isolated(unfinished, settings, jobs, context))
+    return [done[path] for path in files]
+
+
+def _context():
+    # fork shares the already-imported modules with workers; elsewhere fall back to the default.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
+
+
+def _isolated_child(path: str, settings: Settings, writer) -> None:
+    writer.send_bytes(pickle.dumps(check_one(path, settings)))
+    writer.close()
+
+
+def _check_isolated(paths: list[str], settings: Settings, jobs: int, context) -> dict[str, FileResult]:
+    """Each file in a child of its own, `jobs` at a time; a child that dies costs its file only."""
+    out: dict[str, FileResult] = {}
+    queue = list(reversed(paths))
+    running: dict = {}  # reader -> (path, process)
+    while queue or running:
+        while queue and len(running) < jobs:
+            path = queue.pop()
+            reader, writer = context.Pipe(duplex=False)
+            process = context.Process(target=_isolated_child, args=(path, settings, writer), daemon=True)
+            process.start()
+            writer.close()  # the child holds the only writer: its death means EOF here
+            running[reader] = (path, process)
+        for reader in wait(list(running)):
+            path, process = running.pop(reader)
+            try:
+                out[path] = pickle.loads(reader.recv_bytes())
+            except (EOFError, OSError, pickle.UnpicklingError):
+                process.join()
+                out[path] = _crashed(path, process.exitcode)
+            finally:
+                reader.close()
+                process.join()
+    return out
+
+
+def _crashed(path: str, exitcode: int | None) -> FileResult:
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"killed by signal {-exitcode}"
+    else:
+        how = f"exit status {exitcode}"
+    message = f"internal error: the process checking this file died ({how}); please report it"
+    return error_finding(FileResult(path), SourceError(message))
 
 
 def _size(path: str) -> int:

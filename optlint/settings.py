@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from optlint.files import DEFAULT_MAX_FILE_SIZE
 from optlint.optimizers import KNOWN_LAST_NAMES, OptimizerSpec
 from optlint.rules.base import Rule, all_rules
 
@@ -32,11 +33,18 @@ def select_codes(
     return frozenset(enabled)
 
 
+#: ``ALL``, the linter prefix ``OPT`` (what flake8's ``--select OPT`` names), or a longer prefix.
+#: ``""`` or ``O`` would be a prefix of every code too, but they are typos, not selections.
+_SELECTOR = re.compile(r"OPT[0-9]{0,3}")
+
+
 def expand_selector(selector: str) -> list[str]:
     """``ALL``, a full code, or a code prefix (``OPT0``) -> the codes it names."""
     codes = list(all_rules())
     if selector == "ALL":
         return codes
+    if not _SELECTOR.fullmatch(selector):
+        return []
     return [code for code in codes if code.startswith(selector)]
 
 
@@ -48,7 +56,8 @@ def expand_selector_list(selectors: list[str]) -> list[str]:
 
 
 def unknown_selectors(selectors: list[str]) -> list[str]:
-    return [s for s in selectors if not expand_selector(s)]
+    """The selectors that name no rule, shown as written (an empty one as "")."""
+    return [s if s else '""' for s in selectors if not expand_selector(s)]
 
 
 def _substring_test(word: str):
@@ -66,6 +75,8 @@ class Settings:
     fix: bool = False  # apply fixes and write files
     diff: bool = False  # compute fixes and return a diff; write nothing
     stdout_fix: bool = False  # return the fixed bytes instead of writing (standard input)
+    fix_edits: bool = True  # render fix edits (LibCST) for findings; the plain text report needs none
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # larger files are OPT000 "too large", never read
 
     @cached_property
     def static_rules(self) -> list[Rule]:

@@ -250,3 +250,85 @@ def test_console_script_entry_point_works():
         text=True,
     )
     assert proc.returncode == 1 and "OPT001" in proc.stdout
+
+
+# -- hostile or mistaken configuration: a message naming the key, exit 2, never a traceback ------
+
+
+@pytest.mark.parametrize(
+    "body,fragment",
+    [
+        (b"tool = 5\n", "`tool` must be a table"),
+        (b"[tool.optlint]\nselect = ['OPT001']  # caf\xe9\n", "not UTF-8"),
+        (b"x = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "nested too deeply"),
+    ],
+    ids=["tool-not-a-table", "invalid-utf8", "nested-100k"],
+)
+def test_unreadable_pyproject_is_a_message_not_a_traceback(tmp_path, body, fragment):
+    (tmp_path / "pyproject.toml").write_bytes(body)
+    (tmp_path / "t.py").write_text(FLAGGED)
+    result = run("check", "t.py", cwd=tmp_path)  # catch_exceptions=False: a traceback fails here
+    assert result.exit_code == 2, result.output
+    assert fragment in result.stderr and "pyproject.toml" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "table,fragment",
+    [
+        ('extra-optimizers = {"m.Opt" = {default = 0.1, position = 100000000}}', '"m.Opt".position` must be an integer from 1 to 255'),
+        ('extra-optimizers = {"m.Opt" = {default = 0.1, position = 0}}', '"m.Opt".position` must be an integer from 1 to 255'),
+        ('extra-optimizers = {"m.Opt" = {default = inf}}', '"m.Opt".default` must be from 0 to 100'),
+        ('extra-optimizers = {"m.Opt" = {default = nan}}', '"m.Opt".default` must be from 0 to 100'),
+        ('extra-optimizers = {"m.Opt" = {default = -0.1}}', '"m.Opt".default` must be from 0 to 100'),
+        ('extra-optimizers = {"not a name" = {default = 0.1}}', "must be a dotted name"),
+        ("max-file-size = 0", "`max-file-size` must be a number of bytes from 1024"),
+        ("max-file-size = 1_000_000_000_000", "`max-file-size` must be a number of bytes from 1024"),
+        ("max-file-size = 1.5e6", "`max-file-size` must be a number of bytes"),
+        ("force-exclude = 1", "`force-exclude` must be true or false"),
+    ],
+)
+def test_config_numbers_are_bounded(tmp_path, table, fragment):
+    write_config(tmp_path, f"[tool.optlint]\n{table}\n")
+    (tmp_path / "t.py").write_text(FLAGGED)
+    result = run("check", "t.py", cwd=tmp_path)
+    assert result.exit_code == 2, result.output
+    assert fragment in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["--select", "O"], "unknown rule code(s) O"),
+        (["--select", "OP"], "unknown rule code(s) OP"),
+        (["--select", ""], "--select: empty rule selector"),
+        (["--ignore", " "], "--ignore: empty rule selector"),
+        (["--stdin-filename", "x.py"], "--stdin-filename names standard input"),
+        (["--stdin-filename", "x.py", "t.py"], "--stdin-filename names standard input"),
+        (["-", "t.py"], "must be the only path"),
+    ],
+)
+def test_selectors_that_name_nothing_and_stray_stdin_filename_are_usage_errors(project, args, fragment):
+    (project / "t.py").write_text(FLAGGED)
+    result = run("check", *args, cwd=project)
+    assert result.exit_code == 2 and fragment in result.stderr, result.output
+    assert result.stdout == ""  # nothing was checked
+
+
+def test_empty_selector_in_config_is_an_error(project):
+    write_config(project, '[tool.optlint]\nselect = [""]\n')
+    result = run("check", "train.py", cwd=project)
+    assert result.exit_code == 2 and '`select` has unknown rule code(s) ""' in result.stderr
+
+
+def test_linter_prefix_selects_every_rule_like_flake8(project):
+    (project / "t.py").write_text(FLAGGED + ADAM_L2)
+    result = run("check", "--select", "OPT", "t.py", cwd=project)
+    assert sorted({line.split()[1] for line in result.stdout.splitlines()}) == ["OPT001", "OPT003"]
+
+
+def test_bare_optlint_prints_help_on_stdout_and_exits_0():
+    result = run()
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Usage:") and "check" in result.stdout and result.stderr == ""
+    proc = subprocess.run([sys.executable, "-m", "optlint"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "Commands:" in proc.stdout and proc.stderr == ""
