@@ -392,9 +392,15 @@ _RUN_TIME = "; token and position parameters are decided at run time: optlint.pa
 
 
 def _split_message(model, group_pieces) -> str:
-    if token_names(model) and any('rsplit(".", 1)[-1] in' in str(piece) for g in group_pieces for piece in g):
+    """The fix title; it says when tokens are left to run time: the model's class is not in
+    this file (so its tokens are unknown), or its tokens could not be named in the rewrite."""
+    tokens = token_names(model)
+    if tokens and any('rsplit(".", 1)[-1] in' in str(piece) for g in group_pieces for piece in g):
         return "split into decay and no-decay (ndim < 2, tokens and position tables) param groups"
-    return "split into decay and no-decay (ndim < 2) param groups" + ("" if not token_names(model) else _RUN_TIME)
+    known = not tokens and any(
+        (dotted_name(base) or "").endswith("Module") for cls in model.class_scopes.values() for base in cls.node.bases
+    )
+    return "split into decay and no-decay (ndim < 2) param groups" + ("" if known else _RUN_TIME)
 
 
 def token_names(model) -> tuple[str, ...]:
