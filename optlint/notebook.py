@@ -101,7 +101,11 @@ class VirtualSource:
 
 def _cell_text(cell: dict) -> str:
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        return "".join(source)
+    raise NotebookError("not a Jupyter notebook: a code cell's source is not text")
 
 
 def _split_lines(text: str) -> list[str]:
@@ -126,7 +130,7 @@ def load(data: bytes) -> VirtualSource:
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise NotebookError("not a Jupyter notebook: no list of cells")
     virtual = VirtualSource(notebook, "", raw=text, bom=data.startswith(b"\xef\xbb\xbf"))
-    sources = [_cell_text(c) for c in notebook["cells"] if isinstance(c, dict)]
+    sources = [_cell_text(c) for c in notebook["cells"] if isinstance(c, dict) and c.get("cell_type") == "code"]
     number = 0
     while any(f"optlint-{number}" in s for s in sources):
         number += 1

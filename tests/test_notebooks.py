@@ -177,3 +177,13 @@ def test_sarif_result_for_a_notebook_carries_the_cell_and_the_file_row():
     assert location["logicalLocations"][0]["name"] == "cell 4"
     assert result["properties"] == {"cell": 4, "cellStartLine": 2, "cellStartColumn": 13, "cellEndLine": 2, "cellEndColumn": 57}
     assert "fixes" not in result  # its edits are in cell rows, which SARIF would read as file rows
+
+
+def test_code_cell_whose_source_is_not_text_is_opt000_and_others_still_checked(tmp_path):
+    odd = tmp_path / "odd.ipynb"
+    write_notebook(odd, {"cell_type": "markdown", "metadata": {}, "source": [{"not": "text"}]}, code_cell(1, 2))
+    (tmp_path / "t.py").write_text("import torch\n" + OPTIMIZER)
+    result = run("check", str(odd), str(tmp_path / "t.py"))
+    assert result.exit_code == 2
+    assert f"{odd}:1:1: OPT000 not a Jupyter notebook: a code cell's source is not text" in result.stdout
+    assert f"{tmp_path / 't.py'}:2:13: OPT001" in result.stdout
