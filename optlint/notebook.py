@@ -64,7 +64,10 @@ class VirtualSource:
     @cached_property
     def spans(self) -> list[SourceSpan | None]:
         """Per notebook cell, where its `source` is in the file (found only when needed)."""
-        spans = _source_spans(self.raw)
+        try:
+            spans = source_spans(self.raw)
+        except (AttributeError, IndexError):  # JSON this small reader does not follow: no spans
+            spans = []
         if len(spans) != len(self.notebook["cells"]):  # json and the scanner disagree: never write
             return [None] * len(self.notebook["cells"])
         return spans
@@ -295,7 +298,7 @@ class _Scanner:
         self.pos += 1
 
 
-def _source_spans(text: str) -> list[SourceSpan | None]:
+def source_spans(text: str) -> list[SourceSpan | None]:
     """Per cell (in notebook["cells"] order), where its `source` is; the last key wins, as in json."""
     scanner = _Scanner(text)
     cells: list[SourceSpan | None] = []

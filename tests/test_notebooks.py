@@ -10,6 +10,8 @@ import json
 import shutil
 
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 from conftest import FIXTURES
 
 from optlint.cli import main
@@ -187,3 +189,31 @@ def test_code_cell_whose_source_is_not_text_is_opt000_and_others_still_checked(t
     assert result.exit_code == 2
     assert f"{odd}:1:1: OPT000 not a Jupyter notebook: a code cell's source is not text" in result.stdout
     assert f"{tmp_path / 't.py'}:2:13: OPT001" in result.stdout
+
+
+# -- the reader that finds each source in the file agrees with json ---------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["source", "cells", "x", "é"]), inner, max_size=3),
+    max_leaves=12,
+)
+SOURCES = st.lists(st.text(), max_size=4) | st.text()
+
+
+@given(
+    st.lists(st.fixed_dictionaries({"cell_type": st.just("code"), "source": SOURCES, "metadata": JSON_VALUES}), max_size=4),
+    JSON_VALUES,
+    st.sampled_from([None, 1, "\t", 4]),
+    st.booleans(),
+)
+def test_source_spans_agree_with_json(cells, other, indent, ascii_only):
+    from optlint.notebook import source_spans
+
+    text = json.dumps({"x": other, "cells": cells, "metadata": other}, indent=indent, ensure_ascii=ascii_only)
+    spans = source_spans(text)
+    assert len(spans) == len(cells)
+    for span, cell in zip(spans, cells):
+        assert json.loads(text[span.start : span.end]) == cell["source"]
+        if span.items is not None:
+            assert [json.loads(text[a:b]) for a, b in span.items] == cell["source"]
