@@ -17,8 +17,8 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES
 
+from conftest import FIXTURES
 from optlint.cli import main
 
 FIX = FIXTURES / "fix"

@@ -12,8 +12,8 @@ import shutil
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
-from conftest import FIXTURES
 
+from conftest import FIXTURES
 from optlint.cli import main
 
 NOTEBOOKS = FIXTURES / "notebooks"
