@@ -12,8 +12,8 @@ one-file runs (the pre-commit case); columns:
   (2 jobs; it carries the fix edits) and ``--diff`` (2 jobs; on diffusers ``examples/`` unless
   ``--diff-all``);
 - peak RSS: the largest resident set of any single process of any optlint run on the tree,
-  pool workers included (``os.wait4`` returns the maximum over a process and every
-  descendant it reaped);
+  pool workers included (``os.wait4`` in a small launcher process: the maximum over the
+  command and every descendant it reaped);
 - flake8 on timm with optlint installed (this Python's environment) against the same flake8
   without it: flake8 runs every installed plugin whatever ``--select`` says, and has no
   option to unload one, so the honest baseline is a second virtual environment holding only
@@ -84,6 +84,24 @@ for path in paths:
         pass
 """
 
+# Every measured command runs under this small launcher, which times it and reads its peak
+# RSS with os.wait4: that rusage covers the command and every descendant it waited for (pool
+# workers), and ru_maxrss is the largest single process, which is what the memory target
+# means. The launcher exists because Linux starts a child's ru_maxrss at the RSS of the
+# process that spawned it (exec records the old address space's high-water mark): spawned
+# from this script, whose memory grows with the output it keeps, every command would report
+# at least this script's size. The launcher's own ~10 MiB is the floor instead.
+MEASURE = """
+import os, subprocess, sys, time
+report, args = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+proc = subprocess.Popen(args)
+_, status, usage = os.wait4(proc.pid, 0)
+wall = time.perf_counter() - start
+with open(report, "w") as handle:
+    handle.write(f"{wall!r} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+
 # The environment of every measured process; --optlint-src puts another optlint first on the path.
 CHILD_ENV = dict(os.environ)
 
@@ -126,24 +144,25 @@ class Samples:
 
 def timed_run(args: list[str], cwd: str, samples: Samples) -> None:
     """Run one whole process; record its wall time, the largest RSS of it and its children."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=CHILD_ENV)
-        # wait4's rusage covers the child and every descendant it waited for (pool workers):
-        # ru_maxrss is then the largest single process, which is what the memory target means.
-        _, status, usage = os.wait4(proc.pid, 0)
-        samples.walls.append(time.perf_counter() - start)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        samples.peaks_kib.append(usage.ru_maxrss)
-        samples.statuses.append(proc.returncode)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile() as report:
+        launcher = [sys.executable, "-I", "-c", MEASURE, report.name, *args]
+        subprocess.run(launcher, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=CHILD_ENV)
         out.seek(0)
         samples.last_stdout = out.read()
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
+        measured = report.read().split()
+    if len(measured) != 3:
+        samples.errors.append(f"the measuring launcher failed: {stderr.strip()[-200:]}")
+        return
+    wall, peak_kib, status = float(measured[0]), int(measured[1]), int(measured[2])
+    samples.walls.append(wall)
+    samples.peaks_kib.append(peak_kib)
+    samples.statuses.append(status)
     # An uncaught exception exits 1, like "findings found": a traceback tells them apart.
-    if proc.returncode not in (0, 1) or "Traceback (most recent call last)" in stderr:
+    if status not in (0, 1) or "Traceback (most recent call last)" in stderr:
         last = stderr.strip().splitlines()[-1] if stderr.strip() else ""
-        samples.errors.append(f"exit {proc.returncode}: {last[:200]}")
+        samples.errors.append(f"exit {status}: {last[:200]}")
 
 
 def python_files(tree: str) -> list[str]:
