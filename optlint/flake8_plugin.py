@@ -1,44 +1,79 @@
-"""flake8 plugin: ``flake8 --select OPT`` reports optlint's static rules.
+"""flake8 plugin: ``flake8 --select OPT`` reports what ``optlint check`` reports.
 
-flake8 runs every installed plugin on every file, so this one does almost nothing on a
-file without optimizer text: the same pre-filter as ``optlint check``, before any parse.
-Rules that are off by default in optlint are added to flake8's default ignore list, so
-they stay off unless selected. flake8 applies its own ``# noqa``.
+Parity with the command line: the plugin reads the same ``[tool.optlint]`` (the nearest
+pyproject.toml above each file: rules, ``extra-optimizers``, ``per-file-ignores``), and a
+rule that is off by default stays off under a prefix such as ``--select OPT``; it runs only
+when named exactly (``--select OPT003`` / ``--extend-select OPT003``) or enabled in the config.
+The plugin decides what it reports from optlint's selection (no flake8 default-ignore list to
+keep in sync); flake8 then applies its own selection and ``# noqa`` on top.
+
+Cost: flake8 runs every installed plugin on every file. The text pre-filter runs first, on
+the lines flake8 already read; a file with no optimizer text is never parsed by optlint, and
+one that is reuses the ``ast`` tree flake8 built.
 """
 
 from __future__ import annotations
 
-from optlint import __version__
+import os
+from pathlib import Path
 
-_OFF_BY_DEFAULT = ("OPT003", "OPT007")  # kept in sync with the registry by tests/test_integrations.py
+from optlint import __version__
 
 
 class Plugin:
     name = "optlint"
     version = __version__
-    _settings = None
+    #: codes named exactly in flake8's --select / --extend-select (set by parse_options)
+    _named: frozenset[str] = frozenset()
+    #: settings per config file (None: no [tool.optlint] found), and config per folder
+    _settings: dict = {}
+    _config_for_folder: dict = {}
 
     def __init__(self, tree, filename: str, lines: list[str]) -> None:
+        self.tree = tree
         self.filename = filename
         self.lines = lines
 
     @classmethod
-    def add_options(cls, parser) -> None:
-        parser.extend_default_ignore(list(_OFF_BY_DEFAULT))
+    def parse_options(cls, options) -> None:
+        named = [*(getattr(options, "select", None) or ()), *(getattr(options, "extend_select", None) or ())]
+        cls._named = frozenset(code.strip().upper() for code in named if code)
+        cls._settings, cls._config_for_folder = {}, {}
 
     @classmethod
-    def settings(cls):
-        if cls._settings is None:
-            from optlint.config import FileConfig, resolve_settings
+    def settings_for(cls, filename: str):
+        """The settings `optlint check` would use for this file (config found from its folder)."""
+        from optlint.config import ConfigError, FileConfig, find_config, load_config, resolve_settings
 
-            cls._settings = resolve_settings(FileConfig(), ["ALL"])
-        return cls._settings
+        folder = os.path.dirname(os.path.abspath(filename))
+        if folder not in cls._config_for_folder:
+            try:
+                cls._config_for_folder[folder] = find_config(Path(folder))
+            except ConfigError:
+                cls._config_for_folder[folder] = None
+        config_path = cls._config_for_folder[folder]
+        if config_path not in cls._settings:
+            try:
+                config = load_config(config_path) if config_path is not None else FileConfig()
+            except ConfigError:
+                config = FileConfig()  # `optlint check` reports config errors; flake8 has no channel for them
+            # A code named exactly is enabled even when it is off by default; a prefix
+            # (`--select OPT`) only lets flake8 show what optlint's own selection enables.
+            from optlint.rules.base import all_rules
+
+            exact = sorted(code for code in cls._named if code in all_rules())
+            cls._settings[config_path] = resolve_settings(config, extend_select=exact)
+        return cls._settings[config_path]
 
     def run(self):
         from optlint.checker import check_text
 
+        settings = self.settings_for(self.filename)
         text = "".join(self.lines)
-        result = check_text(self.filename, text, self.settings())
+        # The pre-filter before anything else: on most files this is the whole cost.
+        if not any(settings.may_fire(rule, text) for rule in settings.static_rules if rule.code in settings.enabled):
+            return
+        result = check_text(self.filename, text, settings, tree=self.tree)
         for finding in result.findings:
             if finding.code == "OPT000":
                 continue  # flake8 reports syntax errors itself (E999)

@@ -332,3 +332,22 @@ def test_bare_optlint_prints_help_on_stdout_and_exits_0():
     assert result.stdout.startswith("Usage:") and "check" in result.stdout and result.stderr == ""
     proc = subprocess.run([sys.executable, "-m", "optlint"], capture_output=True, text=True)
     assert proc.returncode == 0 and "Commands:" in proc.stdout and proc.stderr == ""
+
+
+def test_force_exclude_applies_exclusions_to_named_files(tmp_path):
+    # ruff's --force-exclude: pre-commit names every staged file, the config must still hold
+    for name in ("legacy/old.py", "legacy/deep/older.py", "src/gen_model.py", "src/train.py", "build/out.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(FLAGGED)
+    write_config(tmp_path, '[tool.optlint]\nextend-exclude = ["legacy", "src/gen_*.py"]\n')
+    named = ["legacy/old.py", "legacy/deep/older.py", "src/gen_model.py", "src/train.py", "build/out.py"]
+    checked = lambda r: sorted(line.split(":")[0] for line in r.stdout.splitlines())
+    assert checked(run("check", *named, cwd=tmp_path)) == sorted(named)  # named: always checked
+    forced = run("check", "--force-exclude", *named, cwd=tmp_path)
+    assert checked(forced) == ["src/train.py"] and forced.exit_code == 1
+    # the same from a subfolder (patterns are relative to the config's folder) and from the config
+    assert checked(run("check", "--force-exclude", "gen_model.py", "train.py", cwd=tmp_path / "src")) == ["train.py"]
+    write_config(tmp_path, '[tool.optlint]\nextend-exclude = ["legacy"]\nforce-exclude = true\n')
+    assert checked(run("check", "legacy/old.py", "src/train.py", cwd=tmp_path)) == ["src/train.py"]
+    only_excluded = run("check", "legacy/old.py", cwd=tmp_path)
+    assert only_excluded.exit_code == 0 and only_excluded.stdout == ""

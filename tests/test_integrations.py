@@ -175,18 +175,92 @@ def test_flake8_plugin(tmp_path):
     result = flake8("--select", "OPT", ".", cwd=tmp_path)
     lines = sorted(result.stdout.splitlines())
     assert lines[0].startswith("./train.py:2:7: OPT001 AdamW decays every parameter")
-    assert [line.split()[1] for line in lines] == ["OPT001", "OPT003"]  # explicitly selected prefix
+    assert [line.split()[1] for line in lines] == ["OPT001"]  # a prefix keeps off-by-default rules off
     default = flake8(".", cwd=tmp_path).stdout
     assert "OPT001" in default and "OPT003" not in default  # off by default stays off
-    assert "OPT003" in flake8("--extend-select", "OPT003", ".", cwd=tmp_path).stdout
+    assert "OPT003" in flake8("--extend-select", "OPT003", ".", cwd=tmp_path).stdout  # named exactly
+    assert "OPT003" in flake8("--select", "OPT,OPT003", ".", cwd=tmp_path).stdout
+    assert "OPT003" not in flake8("--select", "OPT,OPT003", "--ignore", "OPT003", ".", cwd=tmp_path).stdout
 
 
-def test_flake8_off_by_default_list_matches_registry():
-    from optlint.flake8_plugin import _OFF_BY_DEFAULT
+def _flake8_findings(files, *args, cwd):
+    result = flake8("--format=%(path)s:%(row)d:%(col)d:%(code)s", *args, *map(str, files), cwd=cwd)
+    assert result.returncode in (0, 1), result.stderr
+    return sorted(line for line in result.stdout.splitlines() if ":OPT" in line)
+
+
+def _cli_findings(files, *args, cwd):
+    result = subprocess.run(
+        [sys.executable, "-m", "optlint", "check", "--format", "json-lines", *args, *map(str, files)],
+        cwd=cwd, capture_output=True, text=True,
+    )
+    assert result.returncode in (0, 1, 2), result.stderr
+    items = [json.loads(line) for line in result.stdout.splitlines()]
+    return sorted(
+        f"{i['filename']}:{i['location']['row']}:{i['location']['column']}:{i['code']}"
+        for i in items if i["code"] != "OPT000"  # flake8 reports unparseable files itself (E902/E999)
+    )
+
+
+def test_flake8_and_the_cli_find_the_same_on_every_fixture():
+    pytest.importorskip("flake8")
     from optlint.rules.base import all_rules
 
-    static_off = {c for c, r in all_rules().items() if not r.default_enabled and r().is_static}
-    assert set(_OFF_BY_DEFAULT) == static_off
+    files = sorted(p for p in FIXTURES.rglob("*.py") if "expected" not in p.parts)
+    assert len(files) > 30
+    default_cli = _cli_findings(files, cwd=ROOT)
+    assert len(default_cli) > 50
+    # optlint's `# noqa` rules run inside the plugin; flake8's own (a regex on the physical
+    # line, so `s = "# noqa"; opt = ...` counts too) would only add to them.
+    assert _flake8_findings(files, "--disable-noqa", "--select", "OPT", cwd=ROOT) == default_cli
+    off = [code for code, rule in all_rules().items() if not rule.default_enabled and rule().is_static]
+    assert off  # OPT003, OPT007: on only when named exactly
+    every = _flake8_findings(files, "--disable-noqa", "--select", ",".join(["OPT", *off]), cwd=ROOT)
+    assert every == _cli_findings(files, "--select", "ALL", cwd=ROOT) != default_cli
+
+
+def test_flake8_plugin_never_analyzes_a_file_without_optimizer_text(tmp_path, monkeypatch):
+    import ast
+
+    import optlint.checker
+    from optlint.flake8_plugin import Plugin
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("check_text ran on a file the text pre-filter rules out")
+
+    monkeypatch.setattr(optlint.checker, "check_text", must_not_run)
+    plain = "def add(a, b):\n    return a + b\n"
+    path = tmp_path / "utils.py"
+    path.write_text(plain)
+    assert list(Plugin(ast.parse(plain), str(path), plain.splitlines(True)).run()) == []
+    monkeypatch.undo()
+    # a file that could hold a finding is analyzed from the tree flake8 built (no second parse)
+    parsed = []
+    real = optlint.checker.check_text
+    monkeypatch.setattr(optlint.checker, "check_text", lambda *a, tree=None, **k: parsed.append(tree) or real(*a, tree=tree, **k))
+    tree = ast.parse(FLAGGED)
+    found = list(Plugin(tree, str(tmp_path / "train.py"), FLAGGED.splitlines(True)).run())
+    assert parsed == [tree] and [f[2].split()[0] for f in found] == ["OPT001"]
+
+
+def test_flake8_reads_tool_optlint(tmp_path):
+    pytest.importorskip("flake8")
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.optlint]\n"
+        'extend-select = ["OPT003"]\n'
+        'per-file-ignores = {"scripts/*" = ["OPT001"]}\n'
+        'extra-optimizers = {"mylib.optim.Sophia" = {default = 0.1, position = 3}}\n'
+    )
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "run.py").write_text(FLAGGED)
+    (tmp_path / "train.py").write_text(
+        FLAGGED + "l2 = torch.optim.Adam(w, weight_decay=1e-4)\n"
+        "from mylib.optim import Sophia\nmine = Sophia(model.parameters(), lr=1e-4)\n"
+    )
+    files = ["scripts/run.py", "train.py"]
+    got = _flake8_findings(files, "--select", "OPT", cwd=tmp_path)
+    assert got == ["train.py:2:7:OPT001", "train.py:3:6:OPT003", "train.py:5:8:OPT001"]
+    assert got == [line.replace(str(tmp_path) + "/", "") for line in _cli_findings(files, cwd=tmp_path)]
 
 
 # -- documentation ----------------------------------------------------------------------
@@ -238,12 +312,18 @@ def _project(tmp_path):
 
 def test_pre_commit_try_repo_check_then_fix(tmp_path, pre_commit_home):
     project = _project(tmp_path)
+    # pre-commit names every file, excluded or not: both hooks pass --force-exclude
+    (project / "pyproject.toml").write_text('[tool.optlint]\nextend-exclude = ["legacy"]\n')
+    (project / "legacy").mkdir()
+    (project / "legacy" / "old.py").write_text(FLAGGED)
+    _git("add", "pyproject.toml", "legacy/old.py", cwd=project)
     first = _pre_commit("try-repo", str(ROOT), "optlint", "--all-files", cwd=project, home=pre_commit_home)
     assert first.returncode == 1, first.stdout + first.stderr
-    assert "train.py:2:7: OPT001" in first.stdout
+    assert "train.py:2:7: OPT001" in first.stdout and "legacy" not in first.stdout
     fixed = _pre_commit("try-repo", str(ROOT), "optlint-fix", "--all-files", cwd=project, home=pre_commit_home)
     assert fixed.returncode == 1  # files were modified
     assert '"weight_decay": 0.0' in (project / "train.py").read_text()
+    assert (project / "legacy" / "old.py").read_text() == FLAGGED  # excluded: never fixed
     _git("add", "train.py", cwd=project)
     again = _pre_commit("try-repo", str(ROOT), "optlint", "--all-files", cwd=project, home=pre_commit_home)
     assert again.returncode == 0, again.stdout
