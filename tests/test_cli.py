@@ -65,7 +65,7 @@ def test_json_matches_output_contract(project):
     [edit] = fix["edits"]
     assert edit["location"] == item["location"] and edit["end_location"] == item["end_location"]
     assert edit["content"].startswith("torch.optim.AdamW(\n    [\n")
-    assert item["url"].endswith("#opt001-decay-all-params")
+    assert item["url"].endswith("/docs/rules/OPT001.md")
 
 
 def test_output_sorted_by_path_then_position(tmp_path):

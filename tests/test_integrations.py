@@ -273,6 +273,31 @@ def test_readme_rule_table_is_generated_from_the_registry():
     assert section.strip() == rules_markdown().strip()
 
 
+def test_rule_pages_are_generated_and_every_url_points_at_one():
+    from optlint.docs import RULE_PAGES, rule_pages
+    from optlint.rules.base import all_rules
+
+    folder = ROOT / RULE_PAGES
+    on_disk = {p.name: p.read_text(encoding="utf-8") for p in folder.glob("*.md")}
+    assert on_disk == rule_pages(), "docs/rules/ is stale: run `python -m optlint.docs`"
+    prefix = "https://github.com/optlint/optlint/blob/main/"
+    for code, rule in all_rules().items():
+        url = rule.url()
+        assert url.startswith(prefix) and (ROOT / url[len(prefix):]).is_file(), url
+        assert on_disk[f"{code}.md"].splitlines()[1] == f"# {rule.name} ({code})"
+        assert f"(docs/rules/{code}.md)" in README  # the README's table links each page
+
+
+def test_json_and_sarif_urls_point_at_rule_pages(tmp_path):
+    (tmp_path / "train.py").write_text(FLAGGED)
+    [item] = json.loads(run("check", "--format", "json", "train.py", cwd=tmp_path).stdout)
+    assert item["url"] == "https://github.com/optlint/optlint/blob/main/docs/rules/OPT001.md"
+    sarif = json.loads(run("check", "--format", "sarif", "train.py", cwd=tmp_path).stdout)
+    for rule in sarif["runs"][0]["tool"]["driver"]["rules"]:
+        assert rule["helpUri"].endswith(f"/docs/rules/{rule['id']}.md")
+        assert (ROOT / "docs" / "rules" / f"{rule['id']}.md").is_file()
+
+
 def test_readme_github_actions_snippet_runs(tmp_path):
     [command] = re.findall(r"- run: (optlint check --format github .*)", README)
     (tmp_path / "train.py").write_text(FLAGGED)

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
     from optlint.static.context import FileContext
 
-DOCS_URL = "https://github.com/optlint/optlint/blob/main/README.md"
+#: One page per rule, generated from the rule classes (`python -m optlint.docs`).
+DOCS_URL = "https://github.com/optlint/optlint/blob/main/docs/rules"
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class Rule:
 
     @classmethod
     def url(cls) -> str:
-        return f"{DOCS_URL}#{cls.code.lower()}-{cls.name}"
+        return f"{DOCS_URL}/{cls.code}.md"
 
     @classmethod
     def explain(cls) -> str:
