@@ -13,7 +13,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from optlint.files import DEFAULT_MAX_FILE_SIZE, MAX_FILE_SIZE_LIMIT, SMALL_FILE_LIMIT, read_regular
+from optlint.files import (
+    DEFAULT_MAX_FILE_SIZE,
+    MAX_FILE_SIZE_LIMIT,
+    SMALL_FILE_LIMIT,
+    SMALL_FILE_LIMIT_NAME,
+    read_regular,
+)
 from optlint.optimizers import OptimizerSpec, extra_spec
 from optlint.settings import Settings, select_codes, unknown_selectors
 
@@ -84,7 +90,7 @@ def _tool_table(data: dict, path: Path) -> dict:
 
 def _read_toml(path: Path) -> dict:
     try:
-        text = read_regular(path, SMALL_FILE_LIMIT).decode("utf-8")
+        text = read_regular(path, SMALL_FILE_LIMIT, limit_name=SMALL_FILE_LIMIT_NAME).decode("utf-8")
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None

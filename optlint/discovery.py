@@ -16,7 +16,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from optlint.files import SMALL_FILE_LIMIT, NotRegularFile, read_regular
+from optlint.files import SMALL_FILE_LIMIT, SMALL_FILE_LIMIT_NAME, NotRegularFile, read_regular
 from optlint.findings import FileResult
 from optlint.source import SourceError, error_finding
 
@@ -104,7 +104,7 @@ class GitIgnore:
         path = os.path.join(folder, ".gitignore")
         display = os.path.normpath(os.path.join(shown if shown is not None else _display(folder), ".gitignore"))
         try:
-            data = read_regular(path, SMALL_FILE_LIMIT, follow_symlinks=False)
+            data = read_regular(path, SMALL_FILE_LIMIT, follow_symlinks=False, limit_name=SMALL_FILE_LIMIT_NAME)
         except FileNotFoundError:
             return None
         except (NotRegularFile, OSError) as exc:

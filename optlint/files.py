@@ -22,6 +22,7 @@ MAX_FILE_SIZE_LIMIT = 256 * 1024 * 1024
 NOTEBOOK_SIZE_FACTOR = 16
 #: ``.gitignore`` and ``pyproject.toml`` are small text files; anything larger is refused.
 SMALL_FILE_LIMIT = 1024 * 1024
+SMALL_FILE_LIMIT_NAME = "the limit for ignore and config files"
 
 
 class NotRegularFile(OSError):
@@ -31,15 +32,17 @@ class NotRegularFile(OSError):
 class FileTooLarge(OSError):
     """Larger than the limit; `size` is None where only "more than the limit" is known (a stream)."""
 
-    def __init__(self, size: int | None, limit: int) -> None:
+    def __init__(self, size: int | None, limit: int, limit_name: str = "`max-file-size`") -> None:
         if size is None:
-            super().__init__(f"too large (more than {limit:,} bytes, the `max-file-size`)")
+            super().__init__(f"too large (more than {limit:,} bytes, the {limit_name})")
         else:
-            super().__init__(f"too large ({size:,} bytes; `max-file-size` is {limit:,})")
+            super().__init__(f"too large ({size:,} bytes; {limit_name} is {limit:,})")
         self.size, self.limit = size, limit
 
 
-def read_regular(path: str | os.PathLike, limit: int, follow_symlinks: bool = True) -> bytes:
+def read_regular(
+    path: str | os.PathLike, limit: int, follow_symlinks: bool = True, limit_name: str = "`max-file-size`"
+) -> bytes:
     """The bytes of the regular file `path`, or NotRegularFile / FileTooLarge / OSError."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     if not follow_symlinks:
@@ -50,7 +53,7 @@ def read_regular(path: str | os.PathLike, limit: int, follow_symlinks: bool = Tr
         if not stat.S_ISREG(info.st_mode):
             raise NotRegularFile(f"not a regular file: {os.fspath(path)}")
         if info.st_size > limit:
-            raise FileTooLarge(info.st_size, limit)
+            raise FileTooLarge(info.st_size, limit, limit_name)
         chunks, total = [], 0
         while total <= limit:  # the file may grow after fstat: never read past the limit
             chunk = os.read(fd, min(1 << 20, limit + 1 - total))
@@ -59,7 +62,7 @@ def read_regular(path: str | os.PathLike, limit: int, follow_symlinks: bool = Tr
             chunks.append(chunk)
             total += len(chunk)
         if total > limit:
-            raise FileTooLarge(total, limit)
+            raise FileTooLarge(None, limit, limit_name)
         return b"".join(chunks)
     finally:
         os.close(fd)

@@ -299,6 +299,9 @@ def test_json_and_sarif_urls_point_at_rule_pages(tmp_path):
 
 
 def test_readme_github_actions_snippet_runs(tmp_path):
+    # optlint is not on PyPI: the job must install it from git, never `pip install optlint`
+    [install] = re.findall(r"- run: (pip install .*)", README)
+    assert "git+https://github.com/optlint/optlint" in install, install
     [command] = re.findall(r"- run: (optlint check --format github .*)", README)
     (tmp_path / "train.py").write_text(FLAGGED)
     args = command.split()[1:]
@@ -361,7 +364,11 @@ def test_readme_pre_commit_snippet_works(tmp_path, pre_commit_home):
     if head.returncode != 0 or dirty.stdout.strip():
         pytest.skip("the snippet runs against a committed checkout")
     config = snippet.replace("https://github.com/optlint/optlint", str(ROOT))
-    config = re.sub(r"rev: \S+", f"rev: {head.stdout.strip()}", config)
+    [rev] = re.findall(r"rev: (\S+)", snippet)
+    # the rev as written must exist here; a CI checkout may hold the commit without the branch
+    if subprocess.run(["git", "rev-parse", "--verify", "-q", f"refs/heads/{rev}"], cwd=ROOT).returncode != 0:
+        assert rev == "main", f"the README's rev {rev!r} is not a branch of this repository"
+        config = config.replace(f"rev: {rev}", f"rev: {head.stdout.strip()}")
     project = _project(tmp_path)
     (project / ".pre-commit-config.yaml").write_text(config)
     result = _pre_commit("run", "--all-files", cwd=project, home=pre_commit_home)

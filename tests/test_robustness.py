@@ -351,7 +351,9 @@ def test_max_file_size_is_configurable_and_applies_to_stdin(tmp_path):
 def _crash_on_marked_files(path, settings):
     if path.endswith("crash.py"):
         import ctypes
+        import faulthandler
 
+        faulthandler.disable()  # pytest's handler would print the dying child's stack
         ctypes.string_at(0)  # a segfault, as a native parser's stack overflow would give
     return check_path(path, settings)
 
@@ -372,3 +374,15 @@ def test_a_worker_that_dies_costs_one_file(tmp_path, monkeypatch):
         ("OPT000", "internal error: the process checking this file died (killed by SIGSEGV); please report it")
     ]
     assert all([code for code, _ in found] == ["OPT001"] for found in by_name.values()), by_name
+
+
+def test_an_oversized_gitignore_is_reported_not_read(tmp_path):
+    root = _tree_with_git(tmp_path)
+    with open(root / ".gitignore", "wb") as handle:
+        handle.write(b"plain/\n")
+        handle.truncate(64 << 20)  # 64 MB of NUL bytes: never a real ignore file
+    result = run("check", ".", cwd=root)
+    assert result.exit_code == 2
+    lines = result.stdout.splitlines()
+    assert lines[0] == ".gitignore:1:1: OPT000 cannot read .gitignore: too large (67,108,864 bytes; the limit for ignore and config files is 1,048,576)"
+    assert len(lines) == 5  # its rules are not applied: every t.py is checked
