@@ -235,7 +235,7 @@ def format_statistics(findings: list[Finding], output_format: str = "text") -> s
     fixable = Counter(f.code for f in findings if f.fix is not None)
     rules = all_rules()
     order = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    if output_format in ("json", "json-lines", "sarif"):
+    if output_format in ("json", "json-lines"):
         items = [
             {"code": code, "name": rules[code].name if code in rules else "", "count": count, "fixable": fixable[code] > 0, "fixable_count": fixable[code]}
             for code, count in order
@@ -282,10 +282,11 @@ def write_report(report: str, output_file: str | None, stream) -> None:
         except OSError as exc:
             raise ReportError(f"cannot write the report to {readable_path(output_file)}: {exc.strerror or exc}") from None
         return
+    encoding = getattr(stream, "encoding", None)
     buffer = getattr(stream, "buffer", None)
-    if buffer is None:
-        stream.write(encode_report(report, getattr(stream, "encoding", None)).decode(getattr(stream, "encoding", None) or "utf-8", "replace"))
-    else:
-        stream.flush()
-        buffer.write(encode_report(report, getattr(stream, "encoding", None)))
-        buffer.flush()
+    if buffer is None:  # a text-only stream (an embedding application's): give it valid text
+        stream.write(encode_report(report, encoding).decode(encoding or "utf-8", "replace"))
+        return
+    stream.flush()  # anything already written as text goes first
+    buffer.write(encode_report(report, encoding))
+    buffer.flush()
