@@ -176,11 +176,16 @@ def _norm_types():
     return tuple(types)
 
 
+@functools.lru_cache(maxsize=None)
+def _lazy_type():
+    from torch.nn.parameter import UninitializedTensorMixin
+
+    return UninitializedTensorMixin
+
+
 def is_unshaped(param) -> bool:
     """A lazy module's parameter before its first forward (its ndim reads 1, but means nothing)."""
-    from torch.nn.parameter import is_lazy
-
-    return is_lazy(param)
+    return isinstance(param, _lazy_type())
 
 
 def is_norm_module(module, local_name: str, options: PolicyOptions, ndim_of=None) -> bool:
@@ -314,8 +319,8 @@ def _is_bias_name(local: str) -> bool:
 
 def classify_with(model, opts: PolicyOptions) -> dict[int, ParamInfo]:
     import torch.nn as nn
-    from torch.nn.parameter import is_lazy
 
+    lazy = _lazy_type()
     forced, excluded = _glob_matcher(opts.force_weight_decay), _glob_matcher(opts.no_weight_decay)
     norm_cache: dict[int, bool] = {}
 
@@ -334,7 +339,7 @@ def classify_with(model, opts: PolicyOptions) -> dict[int, ParamInfo]:
             if info is None:
                 tensors[id(param)] = param
                 ndim = original_ndims.get(full, param.ndim) if original_ndims else param.ndim
-                infos[id(param)] = info = ParamInfo([], ndim, param.requires_grad, shaped=not is_lazy(param))
+                infos[id(param)] = info = ParamInfo([], ndim, param.requires_grad, shaped=not isinstance(param, lazy))
             if full not in info.names:
                 info.names.append(full)
             owners.setdefault(id(param), []).append((local, module, local_module))
@@ -351,6 +356,7 @@ def classify_with(model, opts: PolicyOptions) -> dict[int, ParamInfo]:
         reasons: list[tuple[str, str]] = []
         names = info.names
         vector = info.shaped and info.ndim <= 1
+        embedding_table = False
         for local, module, local_module in owners[key]:
             # a lazy module's bias has no shape yet, but it is a bias all the same
             if opts.bias and (vector or not info.shaped) and _is_bias_name(local):
@@ -361,9 +367,9 @@ def classify_with(model, opts: PolicyOptions) -> dict[int, ParamInfo]:
                 reasons.append((NORM, f"an affine parameter of {type(module).__name__}"))
             if isinstance(module, (nn.Embedding, nn.EmbeddingBag)) and local == "weight":
                 reasons.append((EMBEDDING, f"the table of {type(module).__name__}"))
+                embedding_table = True
         if opts.exclude_1d and vector:
             reasons.append((ONE_D, f"{info.ndim}-D"))
-        embedding_table = any(role == EMBEDDING for role, _ in reasons)
         for name in names:
             if hook_listed(name):
                 reasons.append((TOKEN, "listed by the model's no_weight_decay()"))
@@ -414,6 +420,8 @@ def shape_only_no_decay(param, opts: PolicyOptions) -> bool | None:
     """
     if getattr(param, "_no_weight_decay", False):
         return True
+    if param.ndim > 1:  # a lazy parameter reads ndim 1, so matrices are known shaped
+        return False
     if is_unshaped(param):
         return None
-    return opts.exclude_1d and param.ndim <= 1
+    return opts.exclude_1d
