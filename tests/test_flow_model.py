@@ -296,3 +296,99 @@ def test_fixed_vit_script_passes_the_runtime_check(tmp_path):
     assert result.exit_code == 0, result.output
     after = runpy.run_path(str(target))
     optlint.assert_optimizer(after["optimizer"], after["model"])
+
+
+def test_groups_split_by_name_for_lr_that_together_decay_everything():
+    source = """
+        import torch
+        backbone = [p for n, p in model.named_parameters() if "backbone" in n and p.requires_grad]
+        head = [p for n, p in model.named_parameters() if "backbone" not in n and p.requires_grad]
+        opt = torch.optim.AdamW([{"params": head}, {"params": backbone, "lr": 1e-5}], lr=1e-4, weight_decay={wd})
+    """
+    (message,) = messages(source.replace("{wd}", "1e-4"), "OPT001")
+    assert message.startswith("param groups 0 and 1 of AdamW are split by name")
+    assert codes(source.replace("{wd}", "0.0")) == []
+
+
+def test_a_filter_both_groups_share_decides_nothing():
+    source = """
+        import torch
+        nd = ["bias", "LayerNorm.weight"]
+        opt = torch.optim.AdamW([
+            {"params": [p for n, p in m.named_parameters() if "highway" in n and not any(x in n for x in nd)], "weight_decay": 0.01},
+            {"params": [p for n, p in m.named_parameters() if "highway" in n and any(x in n for x in nd)], "weight_decay": 0.0},
+        ])
+    """
+    found = [f for f in check_text(textwrap.dedent(source)) if f.code == "OPT002"]
+    assert len(found) == 2 and all("highway" not in f.message.split("`")[1] for f in found)
+
+
+def test_a_branch_that_returns_ends_the_path():
+    source = """
+        import torch
+        def build(model, kind):
+            params = model.parameters()
+            if kind == "sgd":
+                return torch.optim.SGD(params, lr=0.1)
+            return torch.optim.Adam(params)
+    """
+    assert codes(source) == []
+
+
+def test_peft_through_helpers_moves_and_rebinding_is_still_adapters_only():
+    source = """
+        import torch
+        from peft import LoraConfig, get_peft_model
+        def make(base):
+            return get_peft_model(base, LoraConfig(r=4))
+        a = make(base).to("cuda")
+        a = torch.compile(a)
+        opt = torch.optim.AdamW(a.parameters(), lr=1e-4)
+    """
+    assert codes(source) == []
+
+
+def test_peft_applied_on_one_branch_only_leaves_the_other_path_training_everything():
+    source = """
+        import torch
+        from peft import LoraConfig, get_peft_model
+        if use_lora:
+            unet = get_peft_model(unet, LoraConfig(r=4))
+        opt = torch.optim.AdamW(unet.parameters(), lr=1e-4)
+    """
+    assert codes(source) == [(6, "OPT001")]
+
+
+def test_a_module_frozen_then_unfrozen_trains_in_full():
+    source = """
+        import torch
+        controlnet.requires_grad_(False)
+        controlnet.requires_grad_(True)
+        opt = torch.optim.AdamW(controlnet.parameters(), lr=1e-4)
+    """
+    assert codes(source) == [(5, "OPT001")]
+
+
+def test_peft_task_heads_and_ln_tuning_train_biases():
+    for config in ('LoraConfig(r=4, task_type="SEQ_CLS")', "LNTuningConfig()"):
+        source = f"import torch\nfrom peft import get_peft_model\nm = get_peft_model(base, {config})\nopt = torch.optim.AdamW(m.parameters())\n"
+        assert codes(source) == [(4, "OPT001")], config
+
+
+def test_an_embedding_table_alone_is_decayed_by_policy():
+    source = "import torch\nopt = torch.optim.AdamW(text_encoder.get_input_embeddings().parameters(), lr=5e-4)\n"
+    assert codes(source) == []
+
+
+def test_a_decay_path_chosen_by_the_decay_itself_is_not_reported():
+    source = """
+        import torch
+        def create(model, weight_decay=0.05, filter_bias_and_bn=True):
+            if weight_decay and filter_bias_and_bn:
+                parameters = split(model)
+                weight_decay = 0.0
+            else:
+                parameters = model.parameters()
+            return torch.optim.SGD(parameters, lr=0.1, weight_decay=weight_decay)
+    """
+    assert codes(source) == []

@@ -55,18 +55,13 @@ class AdamCoupledL2(Rule):
             if switch is None:
                 continue
             flag, decoupling = switch
-            if flag is not None:
-                expr, where, how = call.args.argument(call.spec, flag)
-                if how in ("keyword", "positional"):
-                    value = ctx.resolver.evaluate(expr, where)
-                    if value.known and value.value == decoupling and not value.overridable:
-                        continue
-                elif call.spec.defaults.get(flag) == decoupling:
-                    continue  # decoupled by default (apex FusedAdam's adam_w_mode=True)
-            decays = [g.weight_decay for g in call.groups] or [call.weight_decay]
-            decayed = next((v for v in decays if not v.provably_zero), None)
+            decayed = _coupled_decay(ctx, call, flag, decoupling)
             if decayed is None:
                 continue
+            if call.inner is not None and any(
+                _coupled_decay(ctx, inner, flag, decoupling) is not None for inner in ctx.optimizer_calls_at(call.inner.site)
+            ):
+                continue  # the helper's own call is reported where it is written
             reported.add(id(call.site))
             hint = f" or pass {flag}={decoupling!r}" if flag is not None else ""
             display = f"{call.display} ({call.via})" if call.via else call.display
@@ -75,3 +70,19 @@ class AdamCoupledL2(Rule):
                 f"{display} applies {decayed.describe()} as L2 added to the gradient "
                 f"(coupled), not decoupled weight decay; use AdamW{hint}",
             )
+
+
+def _coupled_decay(ctx, call, flag, decoupling):
+    """The decay `call` applies as coupled L2, or None (decoupled, or no decay at all)."""
+    if call.kind != "optimizer" or COUPLED_ADAM_FAMILY.get(call.spec.qualname) is None:
+        return None
+    if flag is not None:
+        expr, where, how = call.args.argument(call.spec, flag)
+        if how in ("keyword", "positional"):
+            value = ctx.resolver.evaluate(expr, where)
+            if value.known and value.value == decoupling and not value.overridable:
+                return None
+        elif call.spec.defaults.get(flag) == decoupling:
+            return None  # decoupled by default (apex FusedAdam's adam_w_mode=True)
+    decays = [g.weight_decay for g in call.groups] or [call.weight_decay]
+    return next((v for v in decays if not v.provably_zero), None)

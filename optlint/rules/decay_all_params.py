@@ -8,6 +8,7 @@ from optlint.optimizers import KNOWN_LAST_NAMES
 from optlint.rules.base import RawFinding, Rule, register
 from optlint.static.fix.edits import NoFix
 from optlint.static.fix.split_groups import build_fix
+from optlint.static.model.params import is_embedding_table
 
 # What a finding needs in the text: whatever import form or alias reaches a known optimizer,
 # its class name is written somewhere in the file; an unknown callee needs weight_decay=.
@@ -130,13 +131,20 @@ class DecayAllParams(Rule):
 def offending_group(ctx, call):
     """(group, modules) for the first group that decays every trainable parameter of some
     module, or None. Modules whose base is frozen and given adapters train only adapters."""
+    if call.union is not None:
+        union, (a, b) = call.union
+        if not (a.weight_decay.provably_zero or b.weight_decay.provably_zero):
+            modules = [m for m, (root, where) in zip(union.modules, union.roots)
+                       if not is_embedding_table(root) and not ctx.params.adapters_only(root, where, call.site.order)]
+            if modules:
+                return a, modules
     for group in call.groups:
         if group.params is None or group.weight_decay.provably_zero:
             continue
         modules = [
             module
             for module, (root, where) in zip(group.params.modules, group.params.roots)
-            if not ctx.params.adapters_only(root, where, call.site.order)
+            if not is_embedding_table(root) and not ctx.params.adapters_only(root, where, call.site.order, group.params.assumed)
         ]
         if modules:
             return group, modules
@@ -148,7 +156,7 @@ def _message(call, group, modules: list[str]) -> str:
     unknown = "" if group.weight_decay.known else "; if it is always 0, add `# noqa: OPT001`"
     shown = "`, `".join(modules)
     display = f"{call.display} ({call.via})" if call.via else call.display
-    chosen = " (on the path that chooses them)" if group.params.chosen else ""
+    chosen = " (on the path that chooses them)" if group.params is not None and group.params.chosen else ""
     if call.kind == "factory":
         if group.params_node is not None and not _is_parameters_call(group.params_node):
             return (
@@ -158,6 +166,13 @@ def _message(call, group, modules: list[str]) -> str:
         return (
             f"{display} got `{shown}`'s parameters, not the module, so it skips "
             f"timm's bias/norm split and decays them all with {decay}; pass the module itself{unknown}"
+        )
+    if call.union is not None and call.union[1][0] is group:
+        a, b = call.union[1]
+        return (
+            f"param groups {a.index} and {b.index} of {display} are split by name, not by role, and "
+            f"together decay every parameter of `{shown}`, biases and norm weights included: {decay}; "
+            f"{_ADVICE}{unknown}"
         )
     if group.index is not None:
         return (

@@ -105,6 +105,10 @@ class _Uses:
     def _block(self, statements, path) -> None:
         for statement in statements:
             self._node(statement, path)
+            if isinstance(statement, ast.If) and not statement.orelse and _leaves(statement.body):
+                # `if c: return SGD(params)` then `return AdamW(params)`: what follows runs
+                # only when the branch did not, as if it were the `else`.
+                path = path + ((id(statement), 1),)
 
     def _node(self, node, path) -> None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
@@ -112,6 +116,8 @@ class _Uses:
         if isinstance(node, ast.If):
             self._node(node.test, path)
             self._block(node.body, path + ((id(node), 0),))
+            if not node.orelse and _leaves(node.body):
+                return
             self._block(node.orelse, path + ((id(node), 1),))
             return
         if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
@@ -143,6 +149,11 @@ class _Uses:
             return
         for child in ast.iter_child_nodes(node):
             self._node(child, path)
+
+
+def _leaves(body: list) -> bool:
+    """The block never falls through: it ends in return, raise, continue or break."""
+    return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise, ast.Continue, ast.Break))
 
 
 def _one_shot(binding, ctx) -> bool:

@@ -58,7 +58,8 @@ class FileContext:
         from optlint.static.model.splits import Splits
 
         found = Splits(self.model, self.resolver)
-        return [split for split in (found.of(call) for call in self.optimizer_calls) if split is not None]
+        splits = (found.of(call, self._calls.alternative_groups(call)) for call in self.optimizer_calls)
+        return [split for split in splits if split is not None]
 
     @cached_property
     def view(self):

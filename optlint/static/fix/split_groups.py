@@ -332,6 +332,8 @@ def build_fix(call: OptimizerCall, resolver: Resolver) -> RawFix:
         raise NoFix("the callee is not a known optimizer, so it may not accept param groups")
     if call.inner is not None:
         raise NoFix(f"the optimizer is {call.via}; split the groups where it is built")
+    if call.union is not None and all(group.params is None for group in call.groups):
+        raise NoFix("the groups are chosen by name: split each of them by ndim too")
     if call.kind == "factory":
         params, _, _ = call.args.argument(call.spec, call.spec.positional[0] if call.spec.name.endswith("_v2") else "model")
         if (

@@ -16,7 +16,7 @@ import ast
 from dataclasses import dataclass, field
 
 from optlint.optimizers import TIMM_FACTORIES, OptimizerSpec, lookup
-from optlint.static.model.params import AllParams, ParamSets
+from optlint.static.model.params import AllParams, ParamSets, requires_grad_only, target_names
 from optlint.static.model.scopes import BindingKind, FileModel, Site, dotted_name
 from optlint.static.model.values import Resolver, Value, Where, unknown
 
@@ -92,6 +92,9 @@ class OptimizerCall:
     via: str | None = None
     inner: "OptimizerCall | None" = None  # for a call of an in-file helper: the call inside it
     where: Where | None = None
+    #: Two groups split by a name test and its negation (for lr, say) that together hold
+    #: every parameter of a module: (the modules, the two groups).
+    union: "tuple[AllParams, tuple[Group, Group]] | None" = None
 
     @property
     def node(self) -> ast.Call:
@@ -165,6 +168,15 @@ class OptimizerCalls:
             return [(spec, extra, via or f"`{self.resolver.segment(func)}` chooses it") for spec, extra, via in found]
         if isinstance(func, ast.Subscript):
             return self._classes_in_mapping(func, where, depth)
+        if isinstance(func, ast.Call) and dotted_name(func.func) not in ("getattr", "partial", "functools.partial") \
+                and func.args and self.resolver.local_function(func.func, where) is None:
+            # `maybe_add_gradient_clipping(cfg, torch.optim.SGD)(params, ...)`: a wrapper that
+            # returns (a subclass of) the optimizer class it is given.
+            for arg in func.args:
+                if isinstance(arg, (ast.Name, ast.Attribute)):
+                    found = [c for c in self._classes(arg, where, depth + 1) if c[0] != "zero"]
+                    if found:
+                        return [(spec, extra, f"wrapped by `{self.resolver.segment(func.func)}`") for spec, extra, _ in found]
         if isinstance(func, ast.Call) and dotted_name(func.func) == "getattr" and len(func.args) == 2:
             module = self.resolver.qualname(func.args[0], where)
             attribute = self.resolver.evaluate(func.args[1], where)
@@ -229,7 +241,47 @@ class OptimizerCalls:
         params, params_where, _ = args.argument(spec, spec.positional[0])
         groups = self._groups(params, params_where or where, decay)
         explicit = args.keyword("weight_decay") is not None
-        return [OptimizerCall(site, "optimizer", spec, spec.name, decay, groups, explicit, args, via, where=where)]
+        return [OptimizerCall(site, "optimizer", spec, spec.name, decay, groups, explicit, args, via, where=where,
+                              union=self._union(groups))]
+
+    def _union(self, groups: list[Group]):
+        """Two groups whose comprehensions over the same parameters are split by one name
+        test and its negation: together they hold every parameter."""
+        shapes = []
+        for group in groups:
+            if group.params is not None or group.params_node is None:
+                continue
+            found = self._comprehension_of(group.params_node, group.params_where)
+            if found is None:
+                continue
+            comprehension, comprehension_where = found
+            generator = comprehension.generators[0]
+            names = target_names(generator.target)
+            if len(comprehension.generators) != 1 or not names or dotted_name(comprehension.elt) != names[-1]:
+                continue
+            conjuncts = []
+            for condition in generator.ifs:
+                values = condition.values if isinstance(condition, ast.BoolOp) and isinstance(condition.op, ast.And) else [condition]
+                conjuncts += [v for v in values if not requires_grad_only(v, names[-1])]
+            if len(conjuncts) != 1:
+                continue
+            shapes.append((group, ast.dump(generator.iter), conjuncts[0], generator.iter, comprehension_where))
+        for i, (a, iterable_a, test_a, node, node_where) in enumerate(shapes):
+            for b, iterable_b, test_b, _, _ in shapes[i + 1:]:
+                if iterable_a == iterable_b and _negations(test_a, test_b):
+                    found = self.params.all_params(node, node_where)
+                    if found is not None:
+                        return found, (a, b)
+        return None
+
+    def _comprehension_of(self, node, where: Where, depth: int = 0):
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+            return node, where
+        if isinstance(node, ast.Name) and depth < 4:
+            bindings = self.resolver.reaching(node.id, where)
+            if len(bindings) == 1 and bindings[0].kind is BindingKind.ASSIGN:
+                return self._comprehension_of(bindings[0].node, Where.of_binding(bindings[0], where.env), depth + 1)
+        return None
 
     def _zero_redundancy(self, site: Site, where: Where, args: CallArgs) -> list[OptimizerCall]:
         """ZeroRedundancyOptimizer(params, optimizer_class=AdamW, **defaults)."""
@@ -341,7 +393,11 @@ class OptimizerCalls:
                     return self.sequence_with_appends(argument[0], argument[1])
             return None
         base_where = Where.of_binding(base, where.env)
-        found = self.resolver.sequence(base.node, base_where)
+        if isinstance(base.node, ast.Call):
+            from_helper = self.sequence_with_appends(base.node, base_where)
+            found = None if from_helper is None else [(e, w) for e, w, _ in from_helper]
+        else:
+            found = self.resolver.sequence(base.node, base_where)
         if found is None:
             return None
         elements = [(e, w, False) for e, w in found]
@@ -367,6 +423,22 @@ class OptimizerCalls:
             else:
                 elements.append((value, site_where, True))
         return elements
+
+    def alternative_groups(self, call: OptimizerCall) -> list[list[Group]]:
+        """The group lists of the other branches (`if train_highway: groups = [...] else:
+        groups = [...]`): each is a path the optimizer can be built on."""
+        if call.kind != "optimizer" or call.args is None:
+            return []
+        params, where, _ = call.args.argument(call.spec, call.spec.positional[0])
+        if not isinstance(params, ast.Name) or where is None:
+            return []
+        bindings = [b for b in self.resolver.reaching(params.id, where) if b.kind is BindingKind.ASSIGN]
+        found = []
+        for binding in bindings[1:]:
+            groups = self._groups(binding.node, Where.of_binding(binding, where.env), call.weight_decay)
+            if groups and groups[0].index is not None:
+                found.append(groups)
+        return found
 
     def _list_edits_of(self, name: str, scope) -> list[Site]:
         if self._list_edits is None:
@@ -484,9 +556,28 @@ class OptimizerCalls:
         params = args.keyword("params") or (args.positional[0] if args.positional else None)
         if params is not None and _yields_names(params[0]):
             return []
+        if self._splits_in_step(node.func, where, name):
+            return []
         decay = self.resolver.evaluate(found[0], found[1])
         groups = self._groups(params[0], params[1], decay) if params is not None else []
         return [OptimizerCall(site, "unknown", None, name, decay, groups, True, args, where=where)]
+
+    def _splits_in_step(self, func, where: Where, name: str) -> bool:
+        """An optimizer class that skips 1-D parameters itself: a class of this file whose
+        `step()` tests the parameter's ndim, or a LARS (its recipes, from the paper to MoCo v3
+        and MAE, exclude biases and norms from decay and adaptation inside `step()`)."""
+        if name.rsplit(".", 1)[-1].upper() in ("LARS", "LARSSGD", "LARC"):
+            return True
+        qualname = self.resolver.qualname(func, where) or ""
+        cls = self.model.class_scopes.get(qualname.rsplit(".", 1)[-1]) if qualname.startswith("<local>.") else None
+        if cls is None:
+            return False
+        for binding in cls.bindings.get("step", ()):
+            if binding.kind is BindingKind.DEF and any(
+                isinstance(n, ast.Attribute) and n.attr in ("ndim", "dim") for n in ast.walk(binding.node)
+            ):
+                return True
+        return False
 
     def _getattr_name(self, func, where: Where) -> str | None:
         """``getattr(torch.optim, name)``: how the message names the class."""
@@ -502,3 +593,16 @@ def _yields_names(node) -> bool:
     while isinstance(node, ast.Call) and dotted_name(node.func) in ("list", "tuple") and node.args:
         node = node.args[0]
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "named_parameters"
+
+
+def _negations(a, b) -> bool:
+    """`t` and `not t`, or `x in n` and `x not in n`."""
+    if isinstance(a, ast.UnaryOp) and isinstance(a.op, ast.Not):
+        return ast.dump(a.operand) == ast.dump(b)
+    if isinstance(b, ast.UnaryOp) and isinstance(b.op, ast.Not):
+        return ast.dump(b.operand) == ast.dump(a)
+    if isinstance(a, ast.Compare) and isinstance(b, ast.Compare) and len(a.ops) == len(b.ops) == 1:
+        pair = {type(a.ops[0]), type(b.ops[0])}
+        if pair in ({ast.In, ast.NotIn}, {ast.Eq, ast.NotEq}, {ast.Is, ast.IsNot}):
+            return ast.dump(a.left) == ast.dump(b.left) and ast.dump(a.comparators[0]) == ast.dump(b.comparators[0])
+    return False

@@ -32,10 +32,12 @@ class AllParams:
     #: the `X` expressions (with where they are evaluated), for the frozen-base question
     roots: tuple[tuple[ast.expr, Where], ...]
     chosen: bool = False  # one arm of `a if c else b`: it holds on some path only
+    #: what holds on that path: (dump of the if-expression's test, arm)
+    assumed: frozenset = frozenset()
 
     def __add__(self, other: "AllParams") -> "AllParams":
         modules = self.modules + tuple(m for m in other.modules if m not in self.modules)
-        return AllParams(modules, self.roots + other.roots, self.chosen or other.chosen)
+        return AllParams(modules, self.roots + other.roots, self.chosen or other.chosen, self.assumed | other.assumed)
 
     @property
     def display(self) -> str:
@@ -61,10 +63,11 @@ class ParamSets:
                 self.all_params(node.left, where, depth + 1), self.all_params(node.right, where, depth + 1)
             )
         if isinstance(node, ast.IfExp):
-            for arm in (node.body, node.orelse):
+            for index, arm in enumerate((node.body, node.orelse)):
                 found = self.all_params(arm, where, depth + 1)
                 if found is not None:
-                    return AllParams(found.modules, found.roots, True)
+                    assumed = found.assumed | {(ast.dump(node.test), index)}
+                    return AllParams(found.modules, found.roots, True, frozenset(assumed))
             return None
         if isinstance(node, (ast.List, ast.Tuple)):
             found = None
@@ -93,6 +96,10 @@ class ParamSets:
     def _name(self, node: ast.Name, where: Where, depth: int) -> AllParams | None:
         found = None
         for binding in self.resolver.reaching(node.id, where):
+            if binding.value_scope is where.scope and _decided_by_decay(self.model.branches.guards(binding.path, where.path)):
+                # `if weight_decay and filter_bias_and_bn: <groups> else: params = m.parameters()`:
+                # the unsplit path is the one without decay; which path runs is not known here.
+                return None
             if binding.kind in (BindingKind.ASSIGN, BindingKind.AUGASSIGN):
                 value = self.all_params(binding.node, Where.of_binding(binding, where.env), depth + 1)
                 found = self._union(found, value) if binding.kind is BindingKind.AUGASSIGN else (found or value)
@@ -167,46 +174,156 @@ class ParamSets:
 
     # -- frozen bases with adapters -------------------------------------------------------
 
-    def adapters_only(self, root: ast.expr, where: Where, call_order: int) -> bool:
-        """Whether only adapters of `root` train: the module (or one that holds it) is frozen
-        in this file before the optimizer, or wrapped by PEFT, and nothing re-enables its
-        biases or norms (PEFT ``bias="all"`` / ``"lora_only"``, ``modules_to_save``)."""
+    def adapters_only(self, root: ast.expr, where: Where, call_order: int, assumed=frozenset()) -> bool:
+        """Whether only adapters of `root` train: the module is adapter layers itself
+        (``lora_layers = AttnProcsLayers(...)``), comes out of PEFT (``get_peft_model``, also
+        through ``.to()``, ``torch.compile`` or an in-file helper), or it (or a module that
+        holds it) is frozen before the optimizer on every path and not unfrozen again; and no
+        adapter config in the file trains biases, norms or whole modules too."""
         name = dotted_name(root)
         if name is None:
             return False
+        if "lora" in name.rsplit(".", 1)[-1].lower() and not _peft_trains_more(self.model):
+            return True  # a module of LoRA layers: bias-free down/up matrices
+        assumed = set(assumed) | self.model.branches.conditions(where.path)
+        peft = self._from_peft(root, where, assumed=frozenset(assumed))
+        if peft is not None:
+            return not self._config_trains_more(peft)
         if _peft_trains_more(self.model):
             return False
-        head, _, rest = name.partition(".")
-        bindings = self.resolver.reaching(head, where)[:1]
-        if head == "self" and rest:
-            cls = class_of(where.scope)
-            bindings = cls.self_attributes.get(rest.split(".", 1)[0], []) if cls else []
-        for binding in bindings:
-            if isinstance(binding.node, ast.Call) and _is_peft_wrapper(binding.node):
-                return True
+        last_flag = None  # the latest requires_grad_ call that covers the module: (order, frozen)
         for site in self.model.calls:
             call = site.node
             func = call.func
             if not _same_context(site, where, call_order):
                 continue
-            target = None
+            target, frozen = None, True
             if isinstance(func, ast.Attribute) and func.attr == "requires_grad_":
                 flag = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "requires_grad"), None)
-                if isinstance(flag, ast.Constant) and flag.value is False:
-                    target = dotted_name(func.value)
+                target = dotted_name(func.value)
+                frozen = isinstance(flag, ast.Constant) and flag.value is False
             elif isinstance(func, ast.Attribute) and func.attr in ("add_adapter", "add_lora", "load_adapter"):
                 target = dotted_name(func.value)
             elif _last(func) in _ADAPTER_FUNCTIONS and call.args:
                 index = 1 if _last(func) == "inject_adapter_in_model" else 0
                 target = dotted_name(call.args[index]) if len(call.args) > index else None
-            if target is not None and _covers(target, name):
-                return True
+            if target is None or not (_covers(target, name) or (not frozen and _covers(name, target))):
+                continue
+            if frozen and site.scope is where.scope and where.path[: len(site.path)] != site.path \
+                    and not self.model.branches.conditions(site.path) <= assumed:
+                continue  # frozen on one branch only: the other path trains everything
+            if last_flag is None or site.order > last_flag[0]:
+                last_flag = (site.order, frozen)
         for site in self.model.loops:
             if isinstance(site.node, ast.For) and _same_context(site, where, call_order):
                 target = _frozen_by_loop(site.node)
                 if target is not None and _covers(target, name):
-                    return True
-        return False
+                    if site.scope is where.scope and where.path[: len(site.path)] != site.path \
+                            and not self.model.branches.conditions(site.path) <= assumed:
+                        continue
+                    if last_flag is None or site.order > last_flag[0]:
+                        last_flag = (site.order, True)
+        return last_flag is not None and last_flag[1]
+
+    def _config_trains_more(self, peft) -> bool:
+        """Whether the adapter config given to this PEFT call trains biases, norms or modules
+        too; a config optlint cannot follow is judged by every config in the file."""
+        call, where = peft
+        if not _is_peft_wrapper(call):
+            return False  # AttnProcsLayers: LoRA attention processors, nothing else
+        # get_peft_model(model, config), LoraModel(model, config) or the older LoraModel(config, model)
+        for config in [*call.args, *(k.value for k in call.keywords)]:
+            config_where = where
+            for _ in range(4):
+                if not isinstance(config, ast.Name):
+                    break
+                bindings = self.resolver.reaching(config.id, config_where)
+                if len(bindings) != 1 or not isinstance(bindings[0].node, ast.Call):
+                    break
+                config, config_where = bindings[0].node, Where.of_binding(bindings[0], config_where.env)
+            if isinstance(config, ast.Call) and _last(config.func).endswith("Config"):
+                return _config_call_trains_more(config, lambda node: self.resolver.evaluate(node, config_where))
+        return _peft_trains_more(self.model)
+
+    def _from_peft(self, node, where: Where, depth: int = 0, assumed=frozenset()):
+        """The PEFT call (with where it runs) that `node` holds on every path reaching
+        `where`, or None."""
+        if depth > 6 or node is None:
+            return None
+        if isinstance(node, ast.Call):
+            if _is_peft_wrapper(node) or _last(node.func) in ("AttnProcsLayers",):
+                return node, where
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in _SAME_MODULE_METHODS:
+                return self._from_peft(func.value, where, depth + 1, assumed)
+            if _last(func) in ("compile", "prepare", "DistributedDataParallel", "DataParallel") and node.args:
+                return self._from_peft(node.args[0], where, depth + 1, assumed)
+            function = self.resolver.local_function(func, where)
+            if function is not None and function.returns:
+                env = self.resolver.bind_call(function, node, where)
+                found = [self._from_peft(r.node, Where.of_site(r, env), depth + 1) for r in function.returns]
+                return found[0] if found and all(f is not None for f in found) else None
+            return None
+        name = dotted_name(node)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        if head == "self" and rest:
+            cls = class_of(where.scope)
+            bindings = cls.self_attributes.get(rest.split(".", 1)[0], []) if cls else []
+        else:
+            if rest:
+                return None
+            bindings = self.resolver.reaching(head, where)
+        conditions = self.model.branches.conditions
+        local = [b for b in bindings if b.value_scope is where.scope]
+        if local and len(local) == len(bindings):
+            # On the path the use assumes (`if args.use_lora:` around both), a binding whose
+            # conditions hold there hides the older ones; one that contradicts it never runs.
+            kept = []
+            for binding in local:  # most recent first
+                held = conditions(binding.path)
+                if any((test, 1 - arm) in assumed for test, arm in held if arm in (0, 1)):
+                    continue
+                kept.append(binding)
+                if where.path[: len(binding.path)] == binding.path or held <= assumed:
+                    break
+            else:
+                return None  # bound only on some branches: the other path keeps the unwrapped model
+            bindings = kept
+        values = [b for b in bindings if b.node is not None and b.kind is BindingKind.ASSIGN]
+        if not values or len(values) != len(bindings):
+            return None
+        found = [self._from_peft(b.node, Where.of_binding(b, where.env), depth + 1, assumed) for b in values]
+        return found[0] if all(f is not None for f in found) else None
+
+
+#: Methods that return the same module (or a copy of it): `.to("cuda")`, `.half()`.
+_SAME_MODULE_METHODS = frozenset({"to", "cuda", "cpu", "half", "float", "bfloat16", "train", "eval", "requires_grad_"})
+
+
+def _decided_by_decay(tests: list) -> bool:
+    """An if-test that reads the decay (or a flag to split it) picks the path."""
+    for test in tests:
+        for node in ast.walk(test):
+            name = node.id if isinstance(node, ast.Name) else (node.attr if isinstance(node, ast.Attribute) else "")
+            if "decay" in name.lower() or "filter_bias" in name.lower():
+                return True
+    return False
+
+
+#: Module expressions that are a single embedding table (decayed by policy, like timm and HF).
+_EMBEDDING_GETTERS = frozenset({"get_input_embeddings", "get_output_embeddings"})
+_EMBEDDING_NAMES = frozenset({"embed_tokens", "wte", "wpe", "word_embeddings", "token_embedding", "tok_embeddings"})
+
+
+def is_embedding_table(root) -> bool:
+    """`text_encoder.get_input_embeddings()`, `model.transformer.wte`: one nn.Embedding, whose
+    weight the policy decays unless asked not to (textual inversion trains only this)."""
+    if isinstance(root, ast.Call) and isinstance(root.func, ast.Attribute):
+        return root.func.attr in _EMBEDDING_GETTERS
+    name = dotted_name(root)
+    return name is not None and name.rsplit(".", 1)[-1] in _EMBEDDING_NAMES
 
 
 def _last(func) -> str:
@@ -227,17 +344,36 @@ def _is_peft_wrapper(call: ast.Call) -> bool:
     return last == "from_pretrained" and "Peft" in name
 
 
+#: PEFT task types whose model adds its head (classifier, score, qa_outputs) to
+#: modules_to_save: the head trains in full, biases included.
+_HEAD_TASKS = frozenset({"SEQ_CLS", "TOKEN_CLS", "QUESTION_ANS"})
+
+
 def _peft_trains_more(model: FileModel) -> bool:
-    """An adapter config in the file that trains biases or whole modules too."""
-    for site in model.calls:
-        call = site.node
-        if not _last(call.func).endswith("Config"):
-            continue
-        for keyword in call.keywords:
-            if keyword.arg == "bias" and isinstance(keyword.value, ast.Constant) and keyword.value.value in ("all", "lora_only"):
+    """An adapter config anywhere in the file that trains biases, norms or whole modules too."""
+    return any(_last(site.node.func).endswith("Config") and _config_call_trains_more(site.node) for site in model.calls)
+
+
+def _config_call_trains_more(call: ast.Call, evaluate=None) -> bool:
+    """`LoraConfig(bias="all")`, `modules_to_save=[...]`, a classification task type (PEFT
+    then trains the head in full), or LN tuning (LayerNorm weights and biases). A value from
+    the command line is judged at its default (`bias=args.lora_bias`, default "none")."""
+    last = _last(call.func)
+    if last == "LNTuningConfig":
+        return True
+    for keyword in call.keywords:
+        value = keyword.value
+        if keyword.arg == "task_type":
+            task = value.value if isinstance(value, ast.Constant) else (value.attr if isinstance(value, ast.Attribute) else None)
+            if task in _HEAD_TASKS:
                 return True
-            if keyword.arg == "modules_to_save" and not (isinstance(keyword.value, ast.Constant) and keyword.value.value is None):
+        if keyword.arg == "bias":
+            known = evaluate(value) if evaluate is not None else None
+            bias = value.value if isinstance(value, ast.Constant) else (known.value if known is not None and known.known else None)
+            if bias in ("all", "lora_only"):
                 return True
+        if keyword.arg == "modules_to_save" and not (isinstance(value, ast.Constant) and value.value is None):
+            return True
     return False
 
 

@@ -184,7 +184,8 @@ class Penalties:
                 kind, node, accumulator = _loop_penalty(site.node, var, losses)
                 filtered = _loop_filtered(site.node)
             else:
-                kind, node, accumulator = penalty_kind(site.node.elt, var, losses), site.node, None
+                element = site.node.value if isinstance(site.node, ast.DictComp) else site.node.elt
+                kind, node, accumulator = penalty_kind(element, var, losses), site.node, None
                 filtered = not all(requires_grad_only(c, var) for c in conditions)
             if kind is None:
                 continue

@@ -118,6 +118,31 @@ class Branches:
 
     #: block id -> (id of the statement it is an arm of, arm number)
     arms: dict[int, tuple[int, int]] = field(default_factory=dict)
+    #: id of an if statement -> its test (what decides which arm runs)
+    tests: dict[int, ast.expr] = field(default_factory=dict)
+
+    def conditions(self, path: tuple[int, ...]) -> set[tuple[str, int]]:
+        """The if-tests (as text-free dumps) and arms that hold for code on `path`: two
+        blocks under `if args.use_lora:` in different statements run on the same path."""
+        found = set()
+        for block in path:
+            arm = self.arms.get(block)
+            if arm is not None and arm[0] in self.tests:
+                found.add((ast.dump(self.tests[arm[0]]), arm[1]))
+        return found
+
+    def guards(self, path: tuple[int, ...], outside: tuple[int, ...] = ()) -> list[ast.expr]:
+        """The if-tests that decide whether code on `path` runs, beyond the blocks it shares
+        with `outside` (the use it reaches)."""
+        shared = 0
+        while shared < min(len(path), len(outside)) and path[shared] == outside[shared]:
+            shared += 1
+        found = []
+        for block in path[shared:]:
+            arm = self.arms.get(block)
+            if arm is not None and arm[0] in self.tests:
+                found.append(self.tests[arm[0]])
+        return found
 
     def exclusive(self, a: tuple[int, ...], b: tuple[int, ...]) -> bool:
         """Whether code on path `a` and code on path `b` can never both run (one pass of the
@@ -402,6 +427,7 @@ class FileModel:
 
     def _if(self, node: ast.If) -> None:
         self.visit(node.test)
+        self.branches.tests[id(node)] = node.test
         self._block(id(node), 0, node.body)
         if node.orelse:
             self._block(id(node), 1, node.orelse)

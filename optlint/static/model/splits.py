@@ -16,6 +16,7 @@ to one of two lists, or two complementary comprehensions over the same parameter
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 from optlint.policy import is_token_name
@@ -44,6 +45,10 @@ class NameTest:
 class Split:
     call: OptimizerCall
     tests: list[NameTest] = field(default_factory=list)
+
+
+#: Words that name a parameter's role, the ones a substring test uses to guess "no decay".
+_ROLE_WORD = re.compile(r"(?i)bias|norm|(?:^|[._])(?:ln|bn|gn)|gamma|beta|scale|weight|embed|layer_?norm")
 
 
 def substring_tests(expr, name: str, resolver: Resolver | None = None, where: Where | None = None):
@@ -89,9 +94,21 @@ class Splits:
         self.model = model
         self.resolver = resolver
 
-    def of(self, call: OptimizerCall) -> Split | None:
-        """The name tests that decide between `call`'s groups of different decay."""
-        groups = [g for g in call.groups if g.params_node is not None]
+    def of(self, call: OptimizerCall, alternatives=()) -> Split | None:
+        """The name tests that decide between `call`'s groups of different decay, on every
+        group list that may reach it (`alternatives`: those of other branches)."""
+        split = None
+        for groups in (call.groups, *alternatives):
+            found = self._of_groups(call, groups)
+            if found is not None:
+                if split is None:
+                    split = found
+                else:
+                    split.tests += [t for t in found.tests if all(t.node is not u.node for u in split.tests)]
+        return split
+
+    def _of_groups(self, call: OptimizerCall, groups) -> Split | None:
+        groups = [g for g in groups if g.params_node is not None]
         if len(groups) < 2:
             return None
         decays = [g.weight_decay for g in groups]
@@ -108,6 +125,10 @@ class Splits:
                 split.tests.append(test)
                 if origin is not None:
                     comprehension_tests.append((group, test, origin))
+        shared = _shared_conjuncts([c for _, _, c in comprehension_tests])
+        if shared:
+            split.tests = [t for t in split.tests if ast.dump(t.node) not in shared]
+            comprehension_tests = [entry for entry in comprehension_tests if ast.dump(entry[1].node) not in shared]
         _pair_comprehensions(comprehension_tests, self.resolver)
         by_list = {g.params_node.id: g for g in groups if isinstance(g.params_node, ast.Name)}
         for test in split.tests:
@@ -248,6 +269,10 @@ class Splits:
         # Token and position tables are no-decay by policy: a name test for them is right.
         if words and all(is_token_name(word.strip(".")) or is_token_name(f"x_{word.strip('.')}") for word in words):
             return None
+        # A family of parameters given its own group (`"mask_score" in n`, `"vector_bank" in
+        # n`, `"backbone" in n`) is a choice about that family, not a guess at roles.
+        if words and not any(_ROLE_WORD.search(word) for word in words):
+            return None
         return NameTest(node, found, words, var)
 
     def _words(self, test, where: Where) -> list[str]:
@@ -334,6 +359,22 @@ def _pair_comprehensions(found: list[tuple[Group, NameTest, ast.AST]], resolver:
             test.no_fix = test.no_fix or "neither group has weight_decay=0"
             continue
         test.rewrite_to = "no-decay" if lower else "decay"
+
+
+def _shared_conjuncts(comprehensions: list) -> set[str]:
+    """Conjuncts that every group's comprehension holds (`"highway" in n and ...` in both
+    halves): they select the parameters of all groups alike and decide no decay."""
+    unique = {id(c): c for c in comprehensions}
+    if len(unique) < 2:
+        return set()
+    sets = []
+    for comprehension in unique.values():
+        conjuncts = set()
+        for condition in comprehension.generators[0].ifs:
+            values = condition.values if isinstance(condition, ast.BoolOp) and isinstance(condition.op, ast.And) else [condition]
+            conjuncts.update(ast.dump(v) for v in values)
+        sets.append(conjuncts)
+    return set.intersection(*sets)
 
 
 def _test_key(node) -> str:

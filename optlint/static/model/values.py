@@ -82,8 +82,12 @@ class Value:
         return self.known and self.value is True and not self.overridable
 
     def same_as(self, other: "Value") -> bool:
-        """Both known and equal (a decay group and a no-decay group differ unless this holds)."""
-        return self.known and other.known and self.value == other.value
+        """Two groups get the same decay: equal known values that no run can change, or the
+        same unknown expression (`weight_decay=hp["wd"]` in both). A default that can be
+        changed at run time (`--wd`, even 0.0) is a decay that may differ from a literal 0."""
+        if self.known and other.known:
+            return self.value == other.value and self.overridable == other.overridable
+        return not self.known and not other.known and bool(self.text) and self.text == other.text
 
     def describe(self, key: str = "weight_decay") -> str:
         """``weight_decay=5e-4 from the --wd default`` or ``weight_decay=args.wd (not statically known)``."""
