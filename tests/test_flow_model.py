@@ -392,3 +392,13 @@ def test_a_decay_path_chosen_by_the_decay_itself_is_not_reported():
             return torch.optim.SGD(parameters, lr=0.1, weight_decay=weight_decay)
     """
     assert codes(source) == []
+
+
+def test_name_groups_negated_by_de_morgan_still_cover_everything():
+    source = """
+        import torch
+        head = [p for n, p in m.named_parameters() if ("classifier" in n or "score" in n) and p.requires_grad]
+        rest = [p for n, p in m.named_parameters() if ("classifier" not in n and "score" not in n) and p.requires_grad]
+        opt = torch.optim.AdamW([{"params": head, "lr": 5e-3}, {"params": rest}], weight_decay=5e-3)
+    """
+    assert codes(source) == [(5, "OPT001")]

@@ -596,13 +596,22 @@ def _yields_names(node) -> bool:
 
 
 def _negations(a, b) -> bool:
-    """`t` and `not t`, or `x in n` and `x not in n`."""
-    if isinstance(a, ast.UnaryOp) and isinstance(a.op, ast.Not):
-        return ast.dump(a.operand) == ast.dump(b)
-    if isinstance(b, ast.UnaryOp) and isinstance(b.op, ast.Not):
-        return ast.dump(b.operand) == ast.dump(a)
-    if isinstance(a, ast.Compare) and isinstance(b, ast.Compare) and len(a.ops) == len(b.ops) == 1:
-        pair = {type(a.ops[0]), type(b.ops[0])}
-        if pair in ({ast.In, ast.NotIn}, {ast.Eq, ast.NotEq}, {ast.Is, ast.IsNot}):
-            return ast.dump(a.left) == ast.dump(b.left) and ast.dump(a.comparators[0]) == ast.dump(b.comparators[0])
-    return False
+    """`t` and `not t`: `x in n` and `x not in n`, or (De Morgan) `"a" in n or "b" in n`
+    and `"a" not in n and "b" not in n`."""
+    return _canonical(a, negate=True) == _canonical(b)
+
+
+_FLIPPED = {ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
+
+
+def _canonical(node, negate: bool = False):
+    """A hashable form of a condition with `not` pushed inward, for comparing tests."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return _canonical(node.operand, not negate)
+    if isinstance(node, ast.BoolOp):
+        is_and = isinstance(node.op, ast.And) != negate
+        return ("and" if is_and else "or", frozenset(_canonical(v, negate) for v in node.values))
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _FLIPPED:
+        op = _FLIPPED[type(node.ops[0])] if negate else type(node.ops[0])
+        return ("compare", ast.dump(node.left), op.__name__, ast.dump(node.comparators[0]))
+    return ("not" if negate else "is", ast.dump(node))

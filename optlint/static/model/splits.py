@@ -48,7 +48,7 @@ class Split:
 
 
 #: Words that name a parameter's role, the ones a substring test uses to guess "no decay".
-_ROLE_WORD = re.compile(r"(?i)bias|norm|(?:^|[._])(?:ln|bn|gn)|gamma|beta|scale|weight|embed|layer_?norm")
+_ROLE_WORD = re.compile(r"(?i)bias|norm|(?:^|[._])(?:ln|bn|gn)|gamma|beta|scale|weight|layer_?norm")
 
 
 def substring_tests(expr, name: str, resolver: Resolver | None = None, where: Where | None = None):
