@@ -94,17 +94,33 @@ EXPECTED_CODES = {
 def test_hostile_inputs_one_line_messages_and_untouched(tmp_path):
     for name, data in HOSTILE.items():
         (tmp_path / name).write_bytes(data)
-    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
+    # the tree's own hostile files: a FIFO and a /dev/zero .gitignore, an invalid pattern, a
+    # file too large to read; each beside a good file that must still be reported
+    (tmp_path / ".git").mkdir()
+    for folder in ("fifo", "zero", "badpattern"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "good.py").write_text(FLAGGED)
+    os.mkfifo(tmp_path / "fifo" / ".gitignore")
+    os.symlink("/dev/zero", tmp_path / "zero" / ".gitignore")
+    (tmp_path / "badpattern" / ".gitignore").write_text("[z-a]\n")
+    with open(tmp_path / "huge.py", "wb") as handle:
+        handle.truncate(8 << 30)  # sparse: never read
+    expected = {
+        **EXPECTED_CODES, "fifo/good.py": ["OPT001"], "zero/good.py": ["OPT001"],
+        "badpattern/good.py": ["OPT001"], "badpattern/.gitignore": ["OPT000"], "huge.py": ["OPT000"],
+    }
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir() if p.is_file() and p.name != "huge.py"}
     result = run("check", ".", cwd=tmp_path)
     assert result.exit_code == 2  # some files cannot be checked
     by_file: dict[str, list[str]] = {}
     for line in result.stdout.splitlines():
         assert line.count(": OPT") == 1  # one finding, one line
         by_file.setdefault(line.split(":", 1)[0], []).append(line.split()[1])
-    for name, codes in EXPECTED_CODES.items():
+    for name, codes in expected.items():
         assert by_file.get(name, []) == codes, (name, by_file.get(name))
+    assert set(by_file) <= set(expected)
     assert "Traceback" not in result.stdout + result.stderr
-    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()} == before
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir() if p.is_file() and p.name != "huge.py"} == before
 
 
 @pytest.mark.slow
