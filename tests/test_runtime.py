@@ -467,6 +467,10 @@ def test_bad_arguments_are_type_or_value_errors_that_name_them():
     assert short.param_groups[0]["weight_decay"] == 0.01 and len(short.param_groups) == 1  # nothing changed
     with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
         optlint.param_groups([model], 0.05)
+    with pytest.raises(ValueError, match="select has unknown runtime rule code"):
+        optlint.check_optimizer(torch.optim.AdamW(model.parameters()), model, select=["OPT1O1"])
+    # one code as a plain string is that code, not its characters
+    assert {f.code for f in optlint.check_optimizer(torch.optim.AdamW(model.parameters()), model, select="OPT101")} == {"OPT101"}
 
 
 # --- lazy modules (issue 12, item 18) --------------------------------------------------------

@@ -12,8 +12,9 @@ class DecayedNoDecayParam(Rule):
     what_it_does = """
         Inspects a built optimizer's `param_groups` against the model and names every bias,
         normalization affine parameter, other parameter with ndim <= 1, or token/position
-        parameter (`no_weight_decay()`, `*pos_embed*`, `*cls_token`) whose group has
-        weight decay > 0.
+        parameter (listed by a module's `no_weight_decay()`, or a bare `nn.Parameter` named
+        like `*pos_embed*` or `*cls_token`) whose group has weight decay > 0. An `nn.Embedding`
+        table is an embedding whatever its name, decayed unless `embedding=True`.
     """
     why_bad = "See OPT001: these parameters must not be pulled toward zero."
     example = """
