@@ -9,8 +9,8 @@ Models are built on the meta device from their configs (random init, no download
 For each model and split the test compares, parameter by parameter, the reference's verdict
 with optlint's: ``flagged`` are parameters the reference decays and optlint would not (what
 ``check_optimizer`` reports as OPT101), ``spared`` the reverse (what ``param_groups`` would
-decay and the reference does not). Both are data in the tables below, as fnmatch patterns
-over parameter names (``*`` stands for layer numbers); each non-empty entry is explained in
+decay and the reference does not). Both are data in the tables below, as parameter names
+with layer numbers written ``*`` (compared exactly); each non-empty entry is explained in
 docs/runtime-reference.md.
 
 timm and transformers are not in the main test environment (timm imports torchvision, whose
@@ -20,7 +20,6 @@ own environment (tests/zoo-requirements.txt) and runs this file; elsewhere it sk
 
 from __future__ import annotations
 
-import fnmatch
 import importlib
 import re
 import warnings
