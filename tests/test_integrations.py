@@ -338,6 +338,7 @@ def _project(tmp_path):
     return project
 
 
+@pytest.mark.slow  # pre-commit installs optlint into a virtual environment of its own (~40 s)
 def test_pre_commit_try_repo_check_then_fix(tmp_path, pre_commit_home):
     project = _project(tmp_path)
     # pre-commit names every file, excluded or not: both hooks pass --force-exclude
