@@ -48,6 +48,22 @@ def main() -> None:
     print(f"check_optimizer with model (s):    {sorted(times)[len(times) // 2]:.3f}  (median of {args.repeat})")
     print(f"check_optimizer shapes only (s):   {shapes_only:.3f}")
     print(f"param_groups (s):                  {build:.3f}  ({len(groups)} groups)")
+    chain = chained_blocks(400)
+    start = time.perf_counter()
+    optlint.check_optimizer(torch.optim.AdamW(chain.parameters()), chain)
+    print(f"400 blocks holding the previous (s): {time.perf_counter() - start:.3f}  (each module walked once)")
+
+
+def chained_blocks(count: int) -> nn.Module:
+    """Blocks that each keep a reference to the one before (self.prev): shared submodules."""
+    blocks, previous = nn.ModuleList(), None
+    for _ in range(count):
+        block = Block()
+        if previous is not None:
+            block.prev = previous
+        blocks.append(block)
+        previous = block
+    return blocks
 
 
 if __name__ == "__main__":
