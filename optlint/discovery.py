@@ -11,6 +11,7 @@ like any file that cannot be checked, while everything else is still found.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import re
@@ -133,7 +134,7 @@ class GitIgnore:
 
 
 #: ELOOP: a symlink opened with O_NOFOLLOW; ENOTDIR/EISDIR: a folder named .gitignore.
-_SKIPPED_ERRNOS = frozenset(getattr(__import__("errno"), name, -1) for name in ("ELOOP", "EMLINK", "EISDIR", "ENOTDIR"))
+_SKIPPED_ERRNOS = frozenset(getattr(errno, name, -1) for name in ("ELOOP", "EMLINK", "EISDIR", "ENOTDIR"))
 
 
 def _display(folder: str) -> str:
