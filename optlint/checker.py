@@ -100,7 +100,7 @@ def check_text(path: str, text: str, settings: Settings, tree=None) -> FileResul
         codes = codes - file_noqa if file_noqa else frozenset()
     rules = [rule for rule in settings.static_rules if rule.code in codes]
     if settings.prefilter:
-        rules = [rule for rule in rules if settings.may_fire(rule, text)]
+        rules = settings.firing(rules, text)
     if not rules:
         # No enabled rule can fire on this text: it is not parsed at all (the pre-filter's
         # whole point), so only reading and decoding problems are reported for it.

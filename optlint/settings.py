@@ -64,6 +64,72 @@ def _substring_test(word: str):
     return lambda text: word in text
 
 
+_REGEX_SYNTAX = set("\\.^$*+?{}[]()|")
+
+
+def _literal_hints(pattern: str) -> tuple[str, ...]:
+    """For `a|b|c` at the top level: one literal (2+ characters) each alternative must
+    contain, or () when some alternative has none (or the pattern nests groups)."""
+    if "(" in pattern.replace("\\(", "") or "[" in pattern.replace("\\[", ""):
+        return ()
+    hints = []
+    for alternative in pattern.split("|"):
+        runs, current, escaped = [], "", False
+        for char in alternative:
+            if escaped:
+                if char in _REGEX_SYNTAX:
+                    current += char
+                else:  # \b, \s, \w: not a literal character
+                    runs.append(current)
+                    current = ""
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char in _REGEX_SYNTAX:
+                runs.append(current[:-1] if char in "*?{" else current)
+                current = ""
+            else:
+                current += char
+        runs.append(current)
+        best = max(runs, key=len)
+        if len(best) < 2:
+            return ()
+        hints.append(best)
+    return tuple(hints)
+
+
+_ALTERNATION = re.compile(r"\\b\(\?:([\w|]+)\)\\b((?:\|\w+)*)")
+_CAPITALIZED = re.compile(r"[A-Z][A-Za-z0-9_]*")
+
+
+def _identifier_alternation(pattern: str):
+    """`\\b(?:AdamW|SGD|...)\\b|weight_decay` as a set test: the capitalized words against the
+    file's capitalized identifiers (one scan with a fast character-class regex, instead of a
+    150-way alternation tried at every position), the rest as substrings. A superset of the
+    regex's matches, so the pre-filter stays lossless. None for any other pattern."""
+    match = _ALTERNATION.fullmatch(pattern)
+    if match is None:
+        return None
+    words = match.group(1).split("|")
+    literals = tuple(w for w in match.group(2).split("|") if w)
+    capitalized = frozenset(w for w in words if w[:1].isupper())
+    others = tuple(w for w in words if not w[:1].isupper()) + literals
+
+    def test(text: str) -> bool:
+        if any(word in text for word in others):
+            return True
+        return bool(capitalized) and not capitalized.isdisjoint(_CAPITALIZED.findall(text))
+
+    return test
+
+
+def _screened(hints: tuple[str, ...], alternatives):
+    """Each alternative is searched only where its literal occurs at all: a one-branch regex
+    is several times faster than an alternation tried at every position."""
+    pairs = tuple(zip(hints, alternatives))
+    return lambda text: any(hint in text and search(text) for hint, search in pairs)
+
+
 @dataclass
 class Settings:
     enabled: frozenset[str]
@@ -88,30 +154,67 @@ class Settings:
         return KNOWN_LAST_NAMES | extra | {"add_param_group"}
 
     @cached_property
-    def _requirements(self) -> dict[str, list]:
-        """Per rule, the tests its REQUIRES patterns become: a plain word is a substring test."""
+    def _requirements(self) -> dict[str, list[str]]:
+        """Per rule, its REQUIRES patterns (a user-declared optimizer's name can stand
+        wherever a known one's can)."""
         extra_names = sorted({q.rsplit(".", 1)[-1] for q in self.extra_optimizers})
         extra = "|".join(re.escape(w) for w in extra_names)
-        compiled: dict[str, object] = {}
         out = {}
         for rule in self.static_rules:
-            tests = []
+            patterns = []
             for pattern in rule.REQUIRES:
-                # A user-declared optimizer's name can stand wherever a known one's can.
                 if extra and "weight_decay" in pattern:
                     pattern = f"{pattern}|\\b(?:{extra})\\b"
-                if pattern not in compiled:
-                    if re.escape(pattern) == pattern:
-                        compiled[pattern] = _substring_test(pattern)
-                    else:
-                        compiled[pattern] = re.compile(pattern).search
-                tests.append(compiled[pattern])
-            out[rule.code] = tests
+                patterns.append(pattern)
+            out[rule.code] = patterns
+        return out
+
+    @cached_property
+    def _tests(self) -> dict[str, tuple]:
+        """pattern -> (cost rank, test): a plain word is a substring test; a regex whose every
+        alternative holds a literal is first screened by those literals (a substring search
+        runs at memchr speed, a regex alternation does not)."""
+        tests = {}
+        for patterns in self._requirements.values():
+            for pattern in patterns:
+                if pattern in tests:
+                    continue
+                if re.escape(pattern) == pattern:
+                    tests[pattern] = (0, _substring_test(pattern))
+                    continue
+                identifiers = _identifier_alternation(pattern)
+                if identifiers is not None:
+                    tests[pattern] = (1, identifiers)
+                    continue
+                hints = _literal_hints(pattern)
+                if hints:
+                    alternatives = [re.compile(a).search for a in pattern.split("|")]
+                    tests[pattern] = (1, _screened(hints, alternatives))
+                else:
+                    tests[pattern] = (2, re.compile(pattern).search)
+        return tests
+
+    def firing(self, rules: list[Rule], text: str) -> list[Rule]:
+        """The text pre-filter: the rules that can possibly report anything in `text`.
+        Each distinct pattern is tested at most once per text, cheapest first."""
+        tests = self._tests
+        verdicts: dict[str, bool] = {}
+        out = []
+        for rule in rules:
+            patterns = sorted(self._requirements[rule.code], key=lambda p: tests[p][0])
+            for pattern in patterns:
+                verdict = verdicts.get(pattern)
+                if verdict is None:
+                    verdict = verdicts[pattern] = bool(tests[pattern][1](text))
+                if not verdict:
+                    break
+            else:
+                out.append(rule)
         return out
 
     def may_fire(self, rule: Rule, text: str) -> bool:
-        """The text pre-filter: can `rule` possibly report anything in `text`?"""
-        return all(test(text) for test in self._requirements[rule.code])
+        """The text pre-filter for one rule."""
+        return bool(self.firing([rule], text))
 
     def codes_for(self, path: str) -> frozenset[str]:
         codes = self.enabled

@@ -2,8 +2,6 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import re
-
 from optlint.optimizers import KNOWN_LAST_NAMES
 from optlint.rules.base import RawFinding, Rule, register
 from optlint.static.fix.edits import NoFix
@@ -12,28 +10,8 @@ from optlint.static.model.params import is_embedding_table
 
 # What a finding needs in the text: whatever import form or alias reaches a known optimizer,
 # its class name is written somewhere in the file; an unknown callee needs weight_decay=.
-def _trie_pattern(words) -> str:
-    """An alternation factored by common prefixes: the same language, ~2x faster to search."""
-    trie: dict = {}
-    for word in words:
-        node = trie
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-
-    def build(node) -> str:
-        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
-        if not branches:
-            return ""
-        optional = "" in node
-        if len(branches) == 1 and not optional:
-            return branches[0]
-        return "(?:" + "|".join(branches) + ")" + ("?" if optional else "")
-
-    return build(trie)
-
-
-OPTIMIZER_NAMES = r"\b(?:%s)\b|weight_decay" % _trie_pattern(sorted(KNOWN_LAST_NAMES))
+# (The pre-filter tests such an identifier alternation against the file's identifiers.)
+OPTIMIZER_NAMES = r"\b(?:%s)\b|weight_decay" % "|".join(sorted(KNOWN_LAST_NAMES))
 
 _ADVICE = "put parameters with ndim < 2 (biases, norm weights) in a group with weight_decay=0.0"
 

@@ -111,7 +111,7 @@ class UnknownGroupKey(Rule):
         "import torch\nopt = torch.optim.SGD(w, lr=0.1)\nopt.add_param_group({'params': h, 'lr_mul': 2})\n",
     )
     # a group dict always spells its "params" key (literal key or dict(params=...))
-    REQUIRES = ("params", r"""["']params["']|\bparams\s*=""", OPTIMIZER_NAMES)
+    REQUIRES = ("params", r"""'params'|"params"|\bparams\s*=""", OPTIMIZER_NAMES)
 
     def check(self, ctx) -> Iterator[RawFinding]:
         read = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from optlint.optimizers import KNOWN_LAST_NAMES as KNOWN_NAMES
 from optlint.optimizers import TIMM_FACTORIES, OptimizerSpec, lookup
 from optlint.static.model.params import AllParams, ParamSets, requires_grad_only, target_names
 from optlint.static.model.scopes import BindingKind, FileModel, Site, dotted_name
@@ -113,9 +114,44 @@ class OptimizerCalls:
 
     def all(self) -> list[OptimizerCall]:
         found = []
+        candidate = self._candidate_test()
         for site in self.model.calls:
-            found.extend(self.at(site))
+            if candidate(site.node):
+                found.extend(self.at(site))
         return found
+
+    def _candidate_test(self):
+        """A cheap test of whether a call could build an optimizer: its callee's last name is
+        a known optimizer or factory, a function or class of this file, or a name bound to a
+        class alias (`opt_cls = AdamW if ... else SGD`); or it passes `weight_decay=`. Most of a
+        training script's calls (tensor ops, logging) fail it and are never analyzed."""
+        names = set(KNOWN_NAMES) | {q.rsplit(".", 1)[-1] for q in self.extra} | {"add_param_group", "ZeroRedundancyOptimizer"}
+        for scope in self.model.scopes:
+            for name, bindings in scope.bindings.items():
+                for binding in bindings:
+                    if binding.kind is BindingKind.IMPORT and (binding.qualname or "").rsplit(".", 1)[-1] in KNOWN_NAMES:
+                        names.add(name)  # `from torch.optim import AdamW as AW`
+                        break
+                    if binding.kind in (BindingKind.DEF, BindingKind.CLASS) or (
+                        binding.kind is BindingKind.ASSIGN
+                        and isinstance(binding.node, (ast.Name, ast.Attribute, ast.IfExp, ast.Subscript, ast.Call, ast.Lambda))
+                    ):
+                        names.add(name)
+                        break
+
+        def candidate(call: ast.Call) -> bool:
+            func = call.func
+            if isinstance(func, ast.Name):
+                if func.id in names:
+                    return True
+            elif isinstance(func, ast.Attribute):
+                if func.attr in names:
+                    return True
+            else:
+                return True
+            return any(keyword.arg == "weight_decay" for keyword in call.keywords)
+
+        return candidate
 
     def at(self, site: Site) -> list[OptimizerCall]:
         key = id(site.node)

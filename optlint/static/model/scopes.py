@@ -155,6 +155,20 @@ class Branches:
         return False
 
 
+#: Nodes with nothing inside that the walk needs (names are read by their parents).
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal, ast.alias})
+_NOT_CODE = frozenset({"ctx", "op", "ops", "type_comment", "type_ignores", "kind", "is_async", "level",
+                       "conversion", "lineno", "col_offset", "end_lineno", "end_col_offset"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of an ast node type that can hold other nodes (strings and ints skipped)."""
+    fields = tuple(name for name in kind._fields if name not in _NOT_CODE and name not in ("name", "id", "attr", "arg", "module", "asname"))
+    _CHILD_FIELDS[kind] = fields
+    return fields
+
+
 _SIMPLE_STATEMENTS = (
     ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr, ast.Return, ast.Delete, ast.Raise, ast.Assert,
 )
@@ -240,13 +254,33 @@ class FileModel:
             self.generic(node)
 
     def generic(self, node: ast.AST) -> None:
-        for child in ast.iter_child_nodes(node):
-            handler = self._dispatch.get(type(child))
-            if handler is not None:
-                handler(child)
-            elif isinstance(child, (ast.expr, ast.stmt, ast.comprehension, ast.keyword, ast.arguments,
-                                    ast.excepthandler, ast.withitem, ast.match_case, ast.arg)):
-                self.generic(child)
+        # The hot loop of the walk: fields that may hold code are looked up once per node
+        # type (_CHILD_FIELDS), leaves (names, constants, operators) are never entered.
+        dispatch = self._dispatch
+        fields = _CHILD_FIELDS.get(type(node))
+        if fields is None:
+            fields = _child_fields(type(node))
+        for name in fields:
+            value = getattr(node, name)
+            if type(value) is list:
+                for child in value:
+                    kind = type(child)
+                    if kind in _LEAVES or not isinstance(child, ast.AST):
+                        continue
+                    handler = dispatch.get(kind)
+                    if handler is not None:
+                        handler(child)
+                    else:
+                        self.generic(child)
+            elif isinstance(value, ast.AST):
+                kind = type(value)
+                if kind in _LEAVES:
+                    continue
+                handler = dispatch.get(kind)
+                if handler is not None:
+                    handler(value)
+                else:
+                    self.generic(value)
 
     def visit_all(self, nodes) -> None:
         for node in nodes:
