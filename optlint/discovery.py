@@ -98,7 +98,7 @@ class GitIgnore:
             self.rules.append(_IgnoreRule(compiled, negated, directory_only))
 
     @classmethod
-    def load(cls, folder: str, problems: list[FileResult] | None = None, shown: str | None = None) -> "GitIgnore | None":
+    def load(cls, folder: str, problems: list[FileResult] | None = None, shown: str | None = None) -> GitIgnore | None:
         """The folder's .gitignore, if it is a regular file (git does not follow a symlinked one).
 
         Problems are reported under `shown`, the folder as the user named it."""

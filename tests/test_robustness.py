@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
-import dataclasses
 import importlib.util
 import inspect
 import os
@@ -15,8 +13,7 @@ import warnings
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT
-from optlint.checker import check_path, check_text
+from optlint.checker import check_path
 from optlint.cli import main
 from optlint.config import FileConfig, resolve_settings
 from optlint.runner import check_files
