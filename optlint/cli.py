@@ -56,7 +56,7 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
 def check(paths, select, ignore, extend_select, output_format, output_file, show_source, statistics, stdin_filename, fix, diff, exit_zero, force_exclude, config_path, quiet, jobs, no_prefilter) -> None:
     """Check PATHS (files or folders; default: the current folder)."""
     from optlint.config import ConfigError, UsageError, config_for, exclusions, resolve_settings, split_codes
-    from optlint.discovery import discover
+    from optlint.discovery import discover, force_excluded
     from optlint.output import FORMATTERS, format_statistics, format_text
     from optlint.runner import check_files
 
@@ -83,14 +83,20 @@ def check(paths, select, ignore, extend_select, output_format, output_file, show
     settings.fix, settings.diff = fix and not diff, diff
     # Fix edits are rendered (through LibCST) only where something shows or applies them.
     settings.fix_edits = fix or diff or statistics or output_format in ("json", "json-lines", "sarif")
-    if paths == ["-"]:
+    force = config.force_exclude if force_exclude is None else force_exclude
+    if paths == ["-"] and force and stdin_filename and force_excluded(stdin_filename, exclusions(config), str(config.root)):
+        # as ruff does for editors: an excluded buffer is not checked, and --fix hands it back as is
+        files, missing, results = [], [], []
+        if fix and not diff:
+            sys.stdout.buffer.write(sys.stdin.buffer.read())
+            sys.stdout.flush()
+    elif paths == ["-"]:
         files, missing = [], []
         results = [_check_stdin(stdin_filename or "-", settings)]
         if fix and not diff and results[0].fixed_output is not None:
             sys.stdout.buffer.write(results[0].fixed_output)  # ruff's convention: the fixed code
             sys.stdout.flush()
     else:
-        force = config.force_exclude if force_exclude is None else force_exclude
         found = discover(paths, exclusions(config), force_exclude=force, root=str(config.root))
         files, missing = found.files, found.missing
         for path in missing:

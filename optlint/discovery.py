@@ -192,7 +192,7 @@ def discover(
     problems: list[FileResult] = []
     root = os.path.abspath(root or os.getcwd())
     for given in paths:
-        if force_exclude and _force_excluded(given, exclude, root):
+        if force_exclude and force_excluded(given, exclude, root):
             continue
         try:
             os.stat(given)
@@ -215,7 +215,8 @@ def discover(
     return Discovered(sorted(found), missing, [unique[k] for k in sorted(unique)])
 
 
-def _force_excluded(given: str, exclude: list[str], root: str) -> bool:
+def force_excluded(given: str, exclude: list[str], root: str) -> bool:
+    """Whether `exclude` names `given` or one of its folders (relative to `root`, the config's folder)."""
     absolute = os.path.abspath(given)
     rel = os.path.relpath(absolute, root).replace(os.sep, "/")
     if rel.startswith("../"):

@@ -351,3 +351,21 @@ def test_force_exclude_applies_exclusions_to_named_files(tmp_path):
     assert checked(run("check", "legacy/old.py", "src/train.py", cwd=tmp_path)) == ["src/train.py"]
     only_excluded = run("check", "legacy/old.py", cwd=tmp_path)
     assert only_excluded.exit_code == 0 and only_excluded.stdout == ""
+
+
+def test_force_exclude_applies_to_stdin_filename(tmp_path):
+    # an editor pipes the buffer with its name: an excluded file is neither reported nor changed
+    write_config(tmp_path, '[tool.optlint]\nextend-exclude = ["legacy"]\n')
+    runner = CliRunner()
+    old = os.getcwd()
+    try:
+        os.chdir(tmp_path)
+        args = ["check", "-", "--stdin-filename", "legacy/old.py", "--force-exclude"]
+        skipped = runner.invoke(main, args, input=FLAGGED, catch_exceptions=False)
+        assert skipped.exit_code == 0 and skipped.stdout == ""
+        echoed = runner.invoke(main, [*args, "--fix"], input=FLAGGED, catch_exceptions=False)
+        assert echoed.exit_code == 0 and echoed.stdout == FLAGGED
+        checked = runner.invoke(main, args[:-1], input=FLAGGED, catch_exceptions=False)
+        assert checked.exit_code == 1 and checked.stdout.startswith("legacy/old.py:2:7: OPT001")
+    finally:
+        os.chdir(old)
