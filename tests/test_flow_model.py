@@ -402,3 +402,45 @@ def test_name_groups_negated_by_de_morgan_still_cover_everything():
         opt = torch.optim.AdamW([{"params": head, "lr": 5e-3}, {"params": rest}], weight_decay=5e-3)
     """
     assert codes(source) == [(5, "OPT001")]
+
+
+def test_held_out_patterns():
+    # lit-llama: a helper that freezes all but the adapters
+    frozen = """
+        import torch
+        mark_only_adapter_as_trainable(model)
+        opt = torch.optim.AdamW(model.parameters(), lr=9e-3, weight_decay=0.02)
+    """
+    assert codes(frozen) == []
+    # loralib with bias="all" keeps biases trainable
+    assert codes(frozen.replace("mark_only_adapter_as_trainable(model)", 'mark_only_lora_as_trainable(model, bias="all")')) == [(4, "OPT001")]
+    # a helper that returns the parameters is followed, and the argument is named
+    helper = """
+        from torch.optim import AdamW
+        def get_trainable(m):
+            return m.parameters()
+        def coord_check(model, lr=1e-3):
+            return AdamW(get_trainable(model), lr=lr)
+    """
+    (message,) = messages(helper, "OPT001")
+    assert "every parameter of `model`" in message
+    # a custom key handed to a scheduler of another module may be read there
+    escaping = """
+        import torch
+        from schedulers import CosineWDSchedule
+        def init_opt(a, b):
+            optimizer = torch.optim.AdamW([{"params": a}, {"params": b, "WD_exclude": True, "weight_decay": 0}])
+            return optimizer, CosineWDSchedule(optimizer)
+    """
+    assert codes(escaping) == []
+    # a name set that a loop tests membership in, and a list chosen by an if-expression
+    membership = """
+        import torch
+        def build(model, weight_decay=0.01):
+            skip = {n for n, _ in model.named_parameters() if "bias" in n or "norm" in n}
+            decay, no_decay = [], []
+            for name, p in model.named_parameters():
+                (no_decay if name in skip else decay).append(p)
+            return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}])
+    """
+    assert codes(membership) == [(4, "OPT002")]

@@ -55,6 +55,36 @@ def near_miss(key: str, hyperparameters) -> str | None:
     return best[1] if best else None
 
 
+def escapes(ctx, call) -> bool:
+    """Whether the optimizer leaves what this file shows: it is returned, stored on an
+    object, or handed to a call outside torch (a scheduler or trainer of another module may
+    read a custom group key there). Only an optimizer bound to a local name and used only
+    here can prove that a key is read nowhere."""
+    statement = call.site.statement
+    if call.kind == "add_param_group":
+        receiver = call.node.func.value
+        if not isinstance(receiver, ast.Name):
+            return True
+        name = receiver.id
+    elif isinstance(statement, ast.Assign) and statement.value is call.node and len(statement.targets) == 1 \
+            and isinstance(statement.targets[0], ast.Name):
+        name = statement.targets[0].id
+    else:
+        return True
+    scope = call.site.scope.node
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Return) and node.value is not None and any(
+            isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.value)
+        ):
+            return True
+        if isinstance(node, ast.Call) and any(isinstance(a, ast.Name) and a.id == name for a in
+                                              [*node.args, *(k.value for k in node.keywords)]):
+            callee = ctx.resolver.qualname(node.func, call.where) if isinstance(node.func, (ast.Name, ast.Attribute)) else None
+            if not (callee or "").startswith("torch."):
+                return True
+    return False
+
+
 def keys_read(tree: ast.AST) -> frozenset[str]:
     """String keys the file reads back from some mapping: `group["k"]`, `.get("k")`,
     `"k" in group`. A custom group key read this way is bookkeeping, not a typo."""
@@ -131,6 +161,8 @@ class UnknownGroupKey(Rule):
                             read = keys_read(ctx.tree)
                         if key in read:
                             continue  # bookkeeping the code reads back (`if group["fix_lr"]`)
+                        if escapes(ctx, call):
+                            continue  # a scheduler elsewhere may read it (ijepa's WD_exclude)
                     reported.add(id(key_node))
                     hint = f" (did you mean '{close}'?)" if close else ""
                     yield self.finding(

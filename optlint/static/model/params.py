@@ -15,6 +15,7 @@ is built and given adapters (PEFT, LoRA), so that only 2-D adapter matrices trai
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from optlint.static.model.scopes import BindingKind, FileModel, dotted_name
@@ -85,6 +86,15 @@ class ParamSets:
                     return found
         return None
 
+    def _through_env(self, node, where: Where):
+        """A helper's parameter inlined at a call: the caller's argument (to name it)."""
+        if isinstance(node, ast.Name) and where.env is not None:
+            for binding in self.resolver.reaching(node.id, where)[:1]:
+                argument = self.resolver.argument_of(node.id, binding, where)
+                if argument is not None and dotted_name(argument[0]) is not None:
+                    return argument
+        return node, where
+
     @staticmethod
     def _union(a: AllParams | None, b: AllParams | None) -> AllParams | None:
         if a is None:
@@ -122,10 +132,19 @@ class ParamSets:
             for keyword in node.keywords:
                 if keyword.arg == "recurse" and not self.resolver.evaluate(keyword.value, where, depth + 1).provably_true:
                     return None
-            return AllParams((self.segment(func.value),), ((func.value, where),))
+            root, root_where = self._through_env(func.value, where)
+            return AllParams((self.segment(root),), ((root, root_where),))
         name = self.resolver.qualname(func, where) if isinstance(func, (ast.Name, ast.Attribute)) else None
         if name in _PASS_THROUGH and node.args:
             return self.all_params(node.args[0], where, depth + 1)
+        function = self.resolver.local_function(func, where)
+        if function is not None and function.returns:
+            # `def get_trainable(m): return m.parameters()`: read with the call's arguments
+            env = self.resolver.bind_call(function, node, where)
+            if env is None:
+                return None
+            found = [self.all_params(r.node, Where.of_site(r, env), depth + 1) for r in function.returns]
+            return found[0] if all(f is not None for f in found) else None
         if name == "filter" and len(node.args) == 2:
             predicate = node.args[0]
             if isinstance(predicate, ast.Lambda) and len(predicate.args.args) == 1:
@@ -204,6 +223,8 @@ class ParamSets:
                 frozen = isinstance(flag, ast.Constant) and flag.value is False
             elif isinstance(func, ast.Attribute) and func.attr in ("add_adapter", "add_lora", "load_adapter"):
                 target = dotted_name(func.value)
+            elif _MARK_ONLY.fullmatch(_last(func)) and call.args and not _trains_bias(call):
+                target = dotted_name(call.args[0])  # loralib / lit-llama: freeze all but adapters
             elif _last(func) in _ADAPTER_FUNCTIONS and call.args:
                 index = 1 if _last(func) == "inject_adapter_in_model" else 0
                 target = dotted_name(call.args[index]) if len(call.args) > index else None
@@ -302,6 +323,17 @@ class ParamSets:
 _SAME_MODULE_METHODS = frozenset({"to", "cuda", "cpu", "half", "float", "bfloat16", "train", "eval", "requires_grad_"})
 
 
+#: `mark_only_lora_as_trainable(model)`, `mark_only_adapter_as_trainable(model)`: helpers
+#: (loralib, lit-llama) that freeze everything but the adapters.
+_MARK_ONLY = re.compile(r"mark_only_\w+_as_trainable")
+
+
+def _trains_bias(call: ast.Call) -> bool:
+    """loralib's `mark_only_lora_as_trainable(model, bias="all")` keeps biases trainable."""
+    values = [*call.args[1:], *(k.value for k in call.keywords if k.arg == "bias")]
+    return any(isinstance(v, ast.Constant) and v.value in ("all", "lora_only") for v in values)
+
+
 def _decided_by_decay(tests: list) -> bool:
     """An if-test that reads the decay (or a flag to split it) picks the path."""
     for test in tests:
@@ -333,7 +365,7 @@ def _last(func) -> str:
 
 #: Calls that wrap a model in adapters and freeze its base (PEFT, loralib).
 _PEFT_WRAPPERS = frozenset({"get_peft_model", "PeftModel", "LoraModel", "from_pretrained_peft"})
-_ADAPTER_FUNCTIONS = frozenset({"inject_adapter_in_model", "mark_only_lora_as_trainable", "get_peft_model"})
+_ADAPTER_FUNCTIONS = frozenset({"inject_adapter_in_model", "get_peft_model"})
 
 
 def _is_peft_wrapper(call: ast.Call) -> bool:

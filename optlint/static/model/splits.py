@@ -199,15 +199,28 @@ class Splits:
             if name is None or not self._named_parameters(loop.iter, Where.of_site(site, where.env)):
                 continue
             for statement in ast.walk(loop):
-                if not isinstance(statement, ast.If):
+                chooser = _list_chooser(statement, var)
+                if isinstance(statement, ast.If):
+                    test_node = statement.test
+                    body_lists = _appended_lists(statement.body, var)
+                    else_lists, complete = _else_lists(statement.orelse, var)
+                elif chooser is not None:  # `(no_decay if test else decay).append(p)`
+                    test_node, body_lists, else_lists, complete = chooser
+                else:
                     continue
-                found = substring_tests(statement.test, name)
-                if not found:
-                    continue
-                body_lists = _appended_lists(statement.body, var)
-                else_lists, complete = _else_lists(statement.orelse, var)
                 if list_name not in body_lists | else_lists:
                     continue
+                found = substring_tests(test_node, name)
+                if not found:
+                    # `if name in skip:` -- the tests that built `skip` decide
+                    members = _membership(test_node, name)
+                    if members is not None:
+                        for built, _ in self._tests_feeding(members, Where.of_site(site, where.env), group, 1):
+                            built.no_fix = built.no_fix or "the names are collected in a set used elsewhere"
+                            built.rewrite_to = None
+                            yield built, None
+                    continue
+                statement = ast.If(test=test_node, body=[], orelse=[])
                 test = self._name_test(statement.test, found, var, where)
                 if test is None:
                     continue
@@ -291,6 +304,28 @@ class Splits:
                     words.append(value.value)
             return words
         return []
+
+
+def _membership(test, name: str):
+    """`name in S` / `name not in S` (also inside `not`): S, else None."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test = test.operand
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.In, ast.NotIn)) \
+            and isinstance(test.left, ast.Name) and test.left.id == name:
+        return test.comparators[0]
+    return None
+
+
+def _list_chooser(statement, var):
+    """`(a if test else b).append(p)`: (test, {a}, {b}, True), else None."""
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        func = statement.value.func
+        if isinstance(func, ast.Attribute) and func.attr == "append" and isinstance(func.value, ast.IfExp):
+            choice = func.value
+            args = statement.value.args
+            if args and dotted_name(args[0]) == var and isinstance(choice.body, ast.Name) and isinstance(choice.orelse, ast.Name):
+                return choice.test, {choice.body.id}, {choice.orelse.id}, True
+    return None
 
 
 def _loop_rewrite(body_group: Group | None, else_groups: list) -> str | None:
