@@ -99,8 +99,8 @@ def check(paths, select, ignore, extend_select, output_format, output_file, show
     else:
         found = discover(paths, exclusions(config), force_exclude=force, root=str(config.root))
         files, missing = found.files, found.missing
-        for path in missing:
-            click.echo(f"optlint: error: {path}: no such file or folder", err=True)
+        for problem in missing:
+            click.echo(f"optlint: error: {problem}", err=True)
         results = found.problems + check_files(files, settings, jobs)
 
     findings = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key())

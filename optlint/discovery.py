@@ -173,7 +173,7 @@ def _is_venv(folder: str) -> bool:
 @dataclass
 class Discovered:
     files: list[str]  # sorted, unique
-    missing: list[str]  # named paths that do not exist (a usage error)
+    missing: list[str]  # "path: why" for named paths that are no file or folder (a usage error)
     problems: list[FileResult] = field(default_factory=list)  # OPT000 results: unreadable folders, bad .gitignore
 
 
@@ -197,10 +197,8 @@ def discover(
         try:
             os.stat(given)
         except FileNotFoundError:
-            if os.path.lexists(given):
-                missing.append(f"{given} (a broken symbolic link)")
-            else:
-                missing.append(given)
+            reason = "a broken symbolic link" if os.path.lexists(given) else "no such file or folder"
+            missing.append(f"{given}: {reason}")
             continue
         except OSError as exc:  # e.g. a file inside a folder that cannot be searched
             problems.append(error_finding(FileResult(given), SourceError(f"cannot read file: {exc.strerror or exc}")))
@@ -209,8 +207,8 @@ def discover(
             found.add(os.path.normpath(given))  # named explicitly: always checked
         elif os.path.isdir(given):
             found.update(_walk(given, exclude, extensions, problems))
-        else:
-            missing.append(f"{given} (not a regular file or folder)")
+        else:  # a FIFO, socket or device: never opened
+            missing.append(f"{given}: not a regular file or folder")
     unique = {p.path: p for p in problems}  # one report per .gitignore or folder
     return Discovered(sorted(found), missing, [unique[k] for k in sorted(unique)])
 

@@ -369,3 +369,13 @@ def test_force_exclude_applies_to_stdin_filename(tmp_path):
         assert checked.exit_code == 1 and checked.stdout.startswith("legacy/old.py:2:7: OPT001")
     finally:
         os.chdir(old)
+
+
+def test_a_named_fifo_is_refused_without_being_opened(tmp_path):
+    os.mkfifo(tmp_path / "pipe.py")  # opening it for reading would wait for a writer forever
+    (tmp_path / "t.py").write_text(FLAGGED)
+    os.symlink(tmp_path / "gone.py", tmp_path / "dangling.py")
+    result = run("check", "pipe.py", "dangling.py", "t.py", cwd=tmp_path)
+    assert result.exit_code == 2 and result.stdout.startswith("t.py:2:7: OPT001")
+    assert "optlint: error: pipe.py: not a regular file or folder\n" in result.stderr
+    assert "optlint: error: dangling.py: a broken symbolic link\n" in result.stderr
