@@ -22,7 +22,6 @@ from optlint.source import (  # noqa: F401 (SourceError, decode, parse: re-expor
     python_ast,
 )
 from optlint.settings import Settings
-from optlint.static.context import FileContext
 
 _FILE_NOQA = re.compile(r"^[ \t]*#[ \t]*optlint:[ \t]*noqa(?::[ \t]*(?P<codes>[A-Z]+[0-9]+(?:[, \t]+[A-Z]+[0-9]+)*))?", re.M)
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.I)
@@ -115,6 +114,8 @@ def check_text(path: str, text: str, settings: Settings, tree=None) -> FileResul
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, ANALYSIS_RECURSION_LIMIT))
     current = None  # the rule running, for the internal-error message
+    from optlint.static.context import FileContext  # the model: only for files that reach it
+
     try:
         ctx = FileContext(tree, text, settings)
         raw = []

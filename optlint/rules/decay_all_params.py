@@ -2,16 +2,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from optlint.optimizers import KNOWN_LAST_NAMES
 from optlint.rules.base import RawFinding, Rule, register
-from optlint.static.fix.edits import NoFix
-from optlint.static.fix.split_groups import build_fix
-from optlint.static.model.params import is_embedding_table
-
-# What a finding needs in the text: whatever import form or alias reaches a known optimizer,
-# its class name is written somewhere in the file; an unknown callee needs weight_decay=.
-# (The pre-filter tests such an identifier alternation against the file's identifiers.)
-OPTIMIZER_NAMES = r"\b(?:%s)\b|weight_decay" % "|".join(sorted(KNOWN_LAST_NAMES))
+from optlint.rules.patterns import OPTIMIZER_NAMES
 
 _ADVICE = "put parameters with ndim < 2 (biases, norm weights) in a group with weight_decay=0.0"
 
@@ -84,6 +76,9 @@ class DecayAllParams(Rule):
     REQUIRES = ("parameters", r"parameters\s*\(", OPTIMIZER_NAMES)
 
     def check(self, ctx) -> Iterator[RawFinding]:
+        from optlint.static.fix.edits import NoFix
+        from optlint.static.fix.split_groups import build_fix
+
         reported: set[int] = set()
         for call in ctx.optimizer_calls:
             if id(call.site) in reported:
@@ -109,6 +104,8 @@ class DecayAllParams(Rule):
 def offending_group(ctx, call):
     """(group, modules) for the first group that decays every trainable parameter of some
     module, or None. Modules whose base is frozen and given adapters train only adapters."""
+    from optlint.static.model.params import is_embedding_table
+
     if call.union is not None:
         union, (a, b) = call.union
         if not (a.weight_decay.provably_zero or b.weight_decay.provably_zero):

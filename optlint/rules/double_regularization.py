@@ -3,9 +3,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from optlint.rules.base import RawFinding, Rule, register
-from optlint.rules.decay_all_params import OPTIMIZER_NAMES
-from optlint.rules.manual_penalty import PENALTY_WORDS
-from optlint.static.model.params import params_module
+from optlint.rules.patterns import OPTIMIZER_NAMES, PENALTY_WORDS
 
 
 def _overlap(a: str, b: str) -> bool:
@@ -44,6 +42,8 @@ class DoubleRegularization(Rule):
     REQUIRES = ("parameters", r"parameters\s*\(", PENALTY_WORDS, OPTIMIZER_NAMES)
 
     def check(self, ctx) -> Iterator[RawFinding]:
+        from optlint.static.model.params import params_module
+
         penalties = [p for p in ctx.penalties if p.kind == "L2"]
         if not penalties:
             return

@@ -6,9 +6,8 @@ import ast
 
 from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
 from optlint.rules.base import RawFinding, Rule, register
-from optlint.static.fix.edits import RawEdit, RawFix
+from optlint.rules.patterns import PENALTY_WORDS
 
-PENALTY_WORDS = r"\babs\(|\bpow\(|\bnorm\(|vector_norm\(|\*\*\s*2|\bsquare\(|L1Loss\(|MSELoss\(|l1_loss\(|mse_loss\("
 
 
 @register
@@ -60,6 +59,8 @@ class ManualPenaltyAllParams(Rule):
 
 
 def _fix(penalty):
+    from optlint.static.fix.edits import RawEdit, RawFix
+
     var = penalty.var
     node = penalty.site.node
     if isinstance(node, (ast.For, ast.AsyncFor)):

@@ -5,8 +5,7 @@ from typing import Iterator
 import ast
 
 from optlint.rules.base import RawFinding, Rule, register
-from optlint.rules.decay_all_params import OPTIMIZER_NAMES
-from optlint.static.fix.edits import RawEdit, RawFix
+from optlint.rules.patterns import OPTIMIZER_NAMES
 
 
 @register
@@ -29,6 +28,8 @@ class PositionalHyperparameters(Rule):
     REQUIRES = (OPTIMIZER_NAMES,)
 
     def check(self, ctx) -> Iterator[RawFinding]:
+        from optlint.static.fix.edits import RawEdit, RawFix
+
         reported: set[int] = set()
         for call in ctx.optimizer_calls:
             if call.kind != "optimizer" or not call.spec.complete or call.via or id(call.site) in reported:

@@ -4,10 +4,6 @@ import ast
 from typing import Iterator
 
 from optlint.rules.base import RawFinding, Rule, register
-from optlint.static.fix.edits import RawEdit, RawFix
-from optlint.static.model.params import PARAMETER_METHODS, params_module
-from optlint.static.model.scopes import BindingKind
-from optlint.static.model.values import Where
 
 
 @register
@@ -40,6 +36,8 @@ class ReusedParamIterator(Rule):
     REQUIRES = ("parameters", r"parameters\s*\(")
 
     def check(self, ctx) -> Iterator[RawFinding]:
+        from optlint.static.model.scopes import BindingKind
+
         for scope in ctx.model.scopes:
             for name, bindings in scope.bindings.items():
                 candidates = [b for b in bindings if b.kind is BindingKind.ASSIGN and _one_shot(b, ctx)]
@@ -52,6 +50,8 @@ class ReusedParamIterator(Rule):
                     yield from self._check_binding(ctx, name, binding, bindings, uses)
 
     def _check_binding(self, ctx, name, binding, bindings, uses):
+        from optlint.static.fix.edits import RawEdit, RawFix
+
         start = (binding.node.end_lineno, binding.node.end_col_offset)
         later = [
             (b.node.lineno, b.node.col_offset) for b in bindings
@@ -157,6 +157,9 @@ def _leaves(body: list) -> bool:
 
 
 def _one_shot(binding, ctx) -> bool:
+    from optlint.static.model.params import PARAMETER_METHODS, params_module
+    from optlint.static.model.values import Where
+
     node = binding.node
     where = Where.of_binding(binding)
     if isinstance(node, ast.Call):

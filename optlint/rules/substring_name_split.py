@@ -4,7 +4,6 @@ from typing import Iterator
 
 from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
 from optlint.rules.base import RawFinding, Rule, register
-from optlint.static.fix.edits import RawEdit, RawFix
 
 
 @register
@@ -85,6 +84,8 @@ def _message(ctx, test) -> str:
 
 
 def _fix(test):
+    from optlint.static.fix.edits import RawEdit, RawFix
+
     """Rewrite the test to the shape test, only where that keeps every parameter in the
     optimizer (an if/else that sends each parameter to one of two groups, or two
     complementary comprehensions); otherwise say why not."""

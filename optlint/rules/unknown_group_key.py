@@ -5,7 +5,7 @@ import difflib
 from typing import Iterator
 
 from optlint.rules.base import RawFinding, Rule, register
-from optlint.rules.decay_all_params import OPTIMIZER_NAMES
+from optlint.rules.patterns import OPTIMIZER_NAMES
 
 #: Keys that schedulers and well-known libraries add to param groups on purpose
 #: (shared/DOMAIN.md 2.2 and 5.3): PyTorch keeps them and step() ignores them.
