@@ -34,10 +34,15 @@ class Plugin:
         self.filename = filename
         self.lines = lines
 
+    #: False when flake8's --select leaves out every OPT code: flake8 would drop our findings
+    _active: bool = True
+
     @classmethod
     def parse_options(cls, options) -> None:
-        named = [*(getattr(options, "select", None) or ()), *(getattr(options, "extend_select", None) or ())]
+        select = getattr(options, "select", None)
+        named = [*(select or ()), *(getattr(options, "extend_select", None) or ())]
         cls._named = frozenset(code.strip().upper() for code in named if code)
+        cls._active = select is None or any("OPT".startswith(code) or code.startswith("OPT") for code in cls._named)
         cls._settings, cls._config_for_folder = {}, {}
 
     @classmethod
@@ -66,12 +71,15 @@ class Plugin:
         return cls._settings[config_path]
 
     def run(self):
+        if not self._active:
+            return  # `flake8 --select E9`: nothing optlint reports would be shown
         from optlint.checker import check_text
 
         settings = self.settings_for(self.filename)
+        settings.fix_edits = False  # flake8 shows no fixes: never render them (no LibCST)
         text = "".join(self.lines)
         # The pre-filter before anything else: on most files this is the whole cost.
-        if not any(settings.may_fire(rule, text) for rule in settings.static_rules if rule.code in settings.enabled):
+        if not settings.firing([rule for rule in settings.static_rules if rule.code in settings.enabled], text):
             return
         result = check_text(self.filename, text, settings, tree=self.tree)
         for finding in result.findings:
