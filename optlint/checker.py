@@ -159,7 +159,13 @@ def _place(path: str, ctx, raw, render_fixes: bool) -> list[Finding]:
     """Positions (and fixes) for the raw findings, minus those a `# noqa` comment suppresses."""
     from optlint.static.fix.edits import NoFix, render_fix
 
-    comments = _comments_by_row(ctx.text)
+    # Tokenizing a whole file to find `# noqa` costs more than its analysis: do it only when
+    # some finding's rows hold the word at all.
+    comments: dict[int, str] = {}
+    if "noqa" in ctx.text:
+        rows = {row for f in raw for row in range((f.span or f.node).lineno, (f.span or f.node).end_lineno + 1)}
+        if any("noqa" in ctx.source.line(row) for row in rows):
+            comments = _comments_by_row(ctx.text)
     placed, seen = [], set()
     for finding in raw:
         where = ctx.source.span(finding.node)

@@ -156,11 +156,21 @@ def _leaves(body: list) -> bool:
     return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise, ast.Continue, ast.Break))
 
 
+_ONE_SHOT_CALLEES = frozenset({"parameters", "named_parameters", "filter", "map", "iter", "chain"})
+
+
 def _one_shot(binding, ctx) -> bool:
     from optlint.static.model.params import PARAMETER_METHODS, params_module
     from optlint.static.model.values import Where
 
     node = binding.node
+    if isinstance(node, ast.Call):  # cheap first: most assignments call something else
+        func = node.func
+        last = func.attr if isinstance(func, ast.Attribute) else (func.id if isinstance(func, ast.Name) else "")
+        if last not in _ONE_SHOT_CALLEES:
+            return False
+    elif not isinstance(node, ast.GeneratorExp):
+        return False
     where = Where.of_binding(binding)
     if isinstance(node, ast.Call):
         func = node.func

@@ -111,14 +111,29 @@ class OptimizerCalls:
         self._sites = {id(site.node): site for site in model.calls}
         self._cache: dict[int, list[OptimizerCall]] = {}
         self._list_edits: dict | None = None
+        self._candidate = None
+        self._candidates_in: dict[int, list[Site]] | None = None
 
     def all(self) -> list[OptimizerCall]:
         found = []
-        candidate = self._candidate_test()
         for site in self.model.calls:
-            if candidate(site.node):
+            if self.is_candidate(site.node):
                 found.extend(self.at(site))
         return found
+
+    def is_candidate(self, call: ast.Call) -> bool:
+        if self._candidate is None:
+            self._candidate = self._candidate_test()
+        return self._candidate(call)
+
+    def _candidate_sites_in(self, function) -> list[Site]:
+        """The candidate calls written directly in `function` (what inlining it must read)."""
+        if self._candidates_in is None:
+            self._candidates_in = {}
+            for site in self.model.calls:
+                if self.is_candidate(site.node):
+                    self._candidates_in.setdefault(id(site.scope), []).append(site)
+        return self._candidates_in.get(id(function), [])
 
     def _candidate_test(self):
         """A cheap test of whether a call could build an optimizer: its callee's last name is
@@ -551,14 +566,14 @@ class OptimizerCalls:
 
     def _inlined(self, site: Site, where: Where, function) -> list[OptimizerCall]:
         """Optimizers built inside an in-file helper, read with the call site's arguments."""
+        if not self._candidate_sites_in(function):
+            return []  # nothing in it could build an optimizer: not worth binding the call
         env = self.resolver.bind_call(function, site.node, where)
         if env is None:
             return []
         found = []
         name = function.name or "lambda"
-        for inner_site in self.model.calls:
-            if inner_site.scope is not function:
-                continue
+        for inner_site in self._candidate_sites_in(function):
             for inner in self.analyze(inner_site, Where.of_site(inner_site, env)):
                 if inner.kind == "unknown":
                     continue

@@ -211,7 +211,7 @@ class ParamSets:
         if _peft_trains_more(self.model):
             return False
         last_flag = None  # the latest requires_grad_ call that covers the module: (order, frozen)
-        for site in self.model.calls:
+        for site in self._freezing_calls():
             call = site.node
             func = call.func
             if not _same_context(site, where, call_order):
@@ -245,6 +245,19 @@ class ParamSets:
                     if last_flag is None or site.order > last_flag[0]:
                         last_flag = (site.order, True)
         return last_flag is not None and last_flag[1]
+
+    def _freezing_calls(self) -> list:
+        """Calls that may freeze a module or add adapters to it, found once per file."""
+        found = getattr(self, "_freezing", None)
+        if found is None:
+            found = []
+            for site in self.model.calls:
+                func = site.node.func
+                last = func.attr if isinstance(func, ast.Attribute) else (func.id if isinstance(func, ast.Name) else "")
+                if last in _FREEZING_NAMES or last in _ADAPTER_FUNCTIONS or last.startswith("mark_only_"):
+                    found.append(site)
+            self._freezing = found
+        return found
 
     def _config_trains_more(self, peft) -> bool:
         """Whether the adapter config given to this PEFT call trains biases, norms or modules
@@ -319,6 +332,8 @@ class ParamSets:
         return found[0] if all(f is not None for f in found) else None
 
 
+_FREEZING_NAMES = frozenset({"requires_grad_", "add_adapter", "add_lora", "load_adapter"})
+
 #: Methods that return the same module (or a copy of it): `.to("cuda")`, `.half()`.
 _SAME_MODULE_METHODS = frozenset({"to", "cuda", "cpu", "half", "float", "bfloat16", "train", "eval", "requires_grad_"})
 
@@ -383,7 +398,12 @@ _HEAD_TASKS = frozenset({"SEQ_CLS", "TOKEN_CLS", "QUESTION_ANS"})
 
 def _peft_trains_more(model: FileModel) -> bool:
     """An adapter config anywhere in the file that trains biases, norms or whole modules too."""
-    return any(_last(site.node.func).endswith("Config") and _config_call_trains_more(site.node) for site in model.calls)
+    found = getattr(model, "_peft_trains_more", None)
+    if found is None:
+        found = model._peft_trains_more = any(
+            _last(site.node.func).endswith("Config") and _config_call_trains_more(site.node) for site in model.calls
+        )
+    return found
 
 
 def _config_call_trains_more(call: ast.Call, evaluate=None) -> bool:
