@@ -1,4 +1,4 @@
-"""Check one file: read, decode, pre-filter, parse once, run every enabled rule, place findings.
+"""Check one file's text: pre-filter, parse once, run every enabled rule, place findings.
 
 This is the per-file hot path. It does the least work first: a file whose text cannot
 satisfy any enabled rule's ``REQUIRES`` patterns is never parsed, and positions (which
@@ -13,14 +13,7 @@ import sys
 import tokenize
 
 from optlint.findings import FileResult, Finding, Position
-from optlint.source import (  # noqa: F401 (SourceError, decode, parse: re-exported for callers)
-    ANALYSIS_RECURSION_LIMIT,
-    SourceError,
-    decode,
-    error_finding,
-    parse,
-    python_ast,
-)
+from optlint.source import ANALYSIS_RECURSION_LIMIT, SourceError, error_finding, parse, python_ast
 from optlint.settings import Settings
 
 _FILE_NOQA = re.compile(r"^[ \t]*#[ \t]*optlint:[ \t]*noqa(?::[ \t]*(?P<codes>[A-Z]+[0-9]+(?:[, \t]+[A-Z]+[0-9]+)*))?", re.M)
@@ -66,23 +59,6 @@ def _file_noqa(text: str) -> frozenset[str] | None:
             return frozenset()
         suppressed.update(_CODE_SPLIT.split(codes))
     return frozenset(suppressed) if found else None
-
-
-def check_source(path: str, data: bytes, settings: Settings) -> FileResult:
-    """Every finding for one file's bytes (the file itself is never imported or run)."""
-    if path.endswith(".ipynb"):
-        return check_notebook(path, data, settings)
-    try:
-        source = decode(data)
-    except SourceError as exc:
-        return error_finding(FileResult(path), exc)
-    return check_text(path, source.text, settings)
-
-
-def check_notebook(path: str, data: bytes, settings: Settings) -> FileResult:
-    from optlint import notebook
-
-    return notebook.check(path, data, settings)  # cells, magics and broken cells are its job
 
 
 def check_text(path: str, text: str, settings: Settings, tree=None) -> FileResult:
@@ -194,24 +170,3 @@ def _place(path: str, ctx, raw, render_fixes: bool) -> list[Finding]:
             )
         )
     return placed
-
-
-def check_path(path: str, settings: Settings, display: str | None = None) -> FileResult:
-    """Read and check one file; a file that cannot be read becomes an OPT000 finding.
-
-    With ``settings.fix`` (or ``settings.diff``) fixable findings are applied, the result is
-    re-checked, and the file is written atomically (or the diff returned) when it changed.
-    """
-    from optlint.files import read_source  # regular files only, at most max-file-size bytes
-
-    shown = display or path
-    try:
-        data = read_source(path, settings.max_file_size)
-    except OSError as exc:
-        return error_finding(FileResult(shown), SourceError(f"cannot read file: {exc.strerror or exc}"))
-    result = check_source(shown, data, settings)
-    if not (settings.fix or settings.diff) or result.error:
-        return result
-    from optlint.apply_fixes import fix_file
-
-    return fix_file(path, shown, data, result, settings)

@@ -143,7 +143,7 @@ def check(paths, select, ignore, extend_select, output_format, output_file, show
 def _check_stdin(name: str, settings):
     """Check (and with --fix, fix) standard input as if it were the file `name`."""
     from optlint.apply_fixes import fix_file
-    from optlint.checker import check_source
+    from optlint.linter import check_source
 
     from optlint.files import FileTooLarge, read_stream, source_limit
     from optlint.findings import FileResult
@@ -210,7 +210,7 @@ def _summary(count: int, errors: int, checked: int, fixed: int = 0, diff: bool =
 @click.option("--format", "output_format", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
 def rules(output_format: str) -> None:
     """List every rule: code, name, default, where it runs, fixable."""
-    from optlint.rules.base import all_rules
+    from optlint.registry import all_rules
 
     if output_format == "markdown":
         from optlint.docs import rules_markdown
@@ -230,7 +230,7 @@ def rules(output_format: str) -> None:
 @click.argument("code")
 def explain(code: str) -> None:
     """Explain one rule (What it does / Why is this bad? / Example / Use instead / ...)."""
-    from optlint.rules.base import all_rules
+    from optlint.registry import all_rules
 
     rule = all_rules().get(code.upper())
     if rule is None:

@@ -122,7 +122,7 @@ def _string_list(value, key: str, where: str) -> list[str]:
 def _check_selectors(selectors: list[str], key: str, where: str) -> None:
     bad = unknown_selectors(selectors)
     if bad:
-        from optlint.rules.base import all_rules
+        from optlint.registry import all_rules
 
         raise ConfigError(
             f"{where}: `{key}` has unknown rule code(s) {', '.join(bad)}; "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from optlint.rules.base import all_rules
+from optlint.registry import all_rules
 
 #: Where the pages live in the repository (``Rule.url()`` points at the same place on GitHub).
 RULE_PAGES = Path("docs") / "rules"

@@ -64,7 +64,7 @@ class Plugin:
                 config = FileConfig()  # `optlint check` reports config errors; flake8 has no channel for them
             # A code named exactly is enabled even when it is off by default; a prefix
             # (`--select OPT`) only lets flake8 show what optlint's own selection enables.
-            from optlint.rules.base import all_rules
+            from optlint.registry import all_rules
 
             exact = sorted(code for code in cls._named if code in all_rules())
             cls._settings[config_path] = resolve_settings(config, extend_select=exact)

@@ -2,9 +2,9 @@
 
 Each entry is the constructor signature as written in the library (``params`` first), read
 as data: the position of every hyperparameter (for positional calls), its default (for
-calls that leave it out) and the set of keys a param group may carry. Sources are in
-``shared/DOMAIN.md`` section 2 (torch 2.11-2.13, bitsandbytes 0.50, apex, DeepSpeed 0.19,
-lion-pytorch 0.2, transformers, timm, torch-optimizer 0.3).
+calls that leave it out) and the set of keys a param group may carry. Sources: the
+constructors' own signatures in torch 2.11-2.13 (``torch/optim/*.py``), bitsandbytes 0.50,
+apex, DeepSpeed 0.19, lion-pytorch 0.2, transformers, timm and torch-optimizer 0.3.
 """
 
 from __future__ import annotations

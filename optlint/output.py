@@ -10,7 +10,8 @@ from urllib.parse import quote
 
 from optlint import __version__
 from optlint.findings import Finding
-from optlint.rules.base import DOCS_URL, all_rules
+from optlint.registry import all_rules
+from optlint.rules.base import DOCS_URL
 
 
 def _where(f: Finding) -> str:

@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import wait
 
-from optlint.checker import check_path
+from optlint.linter import check_path
 from optlint.findings import FileResult
 from optlint.settings import Settings
 from optlint.source import SourceError, error_finding

@@ -14,7 +14,8 @@ from functools import cached_property
 
 from optlint.files import DEFAULT_MAX_FILE_SIZE
 from optlint.optimizers import KNOWN_LAST_NAMES, OptimizerSpec
-from optlint.rules.base import Rule, all_rules
+from optlint.registry import all_rules
+from optlint.rules.base import Rule
 
 
 def select_codes(

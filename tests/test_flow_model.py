@@ -15,7 +15,7 @@ from hypothesis import given
 
 from conftest import FIXTURES, check_text
 from optlint.apply_fixes import apply_edits, compile_problem, fix_text
-from optlint.checker import check_source
+from optlint.linter import check_source
 from optlint.config import FileConfig, resolve_settings
 
 

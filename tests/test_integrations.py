@@ -88,7 +88,7 @@ def test_output_file_show_source_statistics_and_color(flagged, tmp_path):
     from optlint.output import format_text
 
     findings = []
-    from optlint.checker import check_path
+    from optlint.linter import check_path
     from optlint.config import FileConfig, resolve_settings
 
     findings = check_path(str(flagged), resolve_settings(FileConfig())).findings
@@ -204,7 +204,7 @@ def _cli_findings(files, *args, cwd):
 
 def test_flake8_and_the_cli_find_the_same_on_every_fixture():
     pytest.importorskip("flake8")
-    from optlint.rules.base import all_rules
+    from optlint.registry import all_rules
 
     files = sorted(p for p in FIXTURES.rglob("*.py") if "expected" not in p.parts)
     assert len(files) > 30
@@ -275,7 +275,7 @@ def test_readme_rule_table_is_generated_from_the_registry():
 
 def test_rule_pages_are_generated_and_every_url_points_at_one():
     from optlint.docs import RULE_PAGES, rule_pages
-    from optlint.rules.base import all_rules
+    from optlint.registry import all_rules
 
     folder = ROOT / RULE_PAGES
     on_disk = {p.name: p.read_text(encoding="utf-8") for p in folder.glob("*.md")}

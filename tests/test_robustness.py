@@ -13,7 +13,7 @@ import warnings
 import pytest
 from click.testing import CliRunner
 
-from optlint.checker import check_path
+from optlint.linter import check_path
 from optlint.cli import main
 from optlint.config import FileConfig, resolve_settings
 from optlint.runner import check_files

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import check_text
-from optlint.rules.base import all_rules
+from optlint.registry import all_rules
 
 STATIC = [rule for rule in all_rules().values() if rule().is_static]
 CASES = [(rule, src, True) for rule in STATIC for src in rule.INVALID] + [

@@ -3,10 +3,9 @@ from __future__ import annotations
 from typing import Iterator
 
 from optlint.optimizers import COUPLED_ADAM_FAMILY
-from optlint.rules.base import RawFinding, Rule, register
+from optlint.rules.base import RawFinding, Rule
 
 
-@register
 class AdamCoupledL2(Rule):
     code = "OPT003"
     name = "adam-coupled-l2"

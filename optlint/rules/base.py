@@ -8,7 +8,6 @@ runs as tests. Static rules implement ``check``; runtime rules are checked by
 
 from __future__ import annotations
 
-import functools
 import re
 import textwrap
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ if TYPE_CHECKING:
     from optlint.static.context import FileContext
 
 #: One page per rule, generated from the rule classes (`python -m optlint.docs`).
+_CODE = re.compile(r"^OPT\d{3}$")
+
 DOCS_URL = "https://github.com/optlint/optlint/blob/main/docs/rules"
 
 
@@ -70,6 +71,11 @@ class Rule:
         """A finding of this rule (the code comes from the rule, never from the caller)."""
         return RawFinding(self.code, message, node, span if span is not None else node, fix, no_fix)
 
+    @staticmethod
+    def valid_code(code: str) -> bool:
+        """`OPT` and three digits: codes are a public contract (never renumbered)."""
+        return bool(_CODE.match(code))
+
     @classmethod
     def url(cls) -> str:
         return f"{DOCS_URL}/{cls.code}.md"
@@ -96,22 +102,3 @@ class Rule:
 def _code_block(code: str) -> str:
     code = textwrap.dedent(code).strip()
     return f"```python\n{code}\n```" if code else ""
-
-
-_REGISTRY: dict[str, type[Rule]] = {}
-_CODE = re.compile(r"^OPT\d{3}$")
-
-
-def register(cls: type[Rule]) -> type[Rule]:
-    if not _CODE.match(cls.code) or cls.code in _REGISTRY:
-        raise ValueError(f"bad or duplicate rule code {cls.code!r}")
-    _REGISTRY[cls.code] = cls
-    return cls
-
-
-@functools.lru_cache(maxsize=1)
-def all_rules() -> dict[str, type[Rule]]:
-    """Every registered rule, by code, in code order (built once: output asks per finding)."""
-    import optlint.rules  # noqa: F401  (registers the rules)
-
-    return dict(sorted(_REGISTRY.items()))

@@ -2,13 +2,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from optlint.rules.base import RawFinding, Rule, register
+from optlint.rules.base import RawFinding, Rule
 from optlint.rules.patterns import OPTIMIZER_NAMES
 
 _ADVICE = "put parameters with ndim < 2 (biases, norm weights) in a group with weight_decay=0.0"
 
 
-@register
 class DecayAllParams(Rule):
     code = "OPT001"
     name = "decay-all-params"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from optlint.rules.base import RawFinding, Rule, register
+from optlint.rules.base import RawFinding, Rule
 from optlint.rules.patterns import OPTIMIZER_NAMES, PENALTY_WORDS
 
 
@@ -10,7 +10,6 @@ def _overlap(a: str, b: str) -> bool:
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 
-@register
 class DoubleRegularization(Rule):
     code = "OPT005"
     name = "double-regularization"

@@ -5,12 +5,11 @@ from typing import Iterator
 import ast
 
 from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
-from optlint.rules.base import RawFinding, Rule, register
+from optlint.rules.base import RawFinding, Rule
 from optlint.rules.patterns import PENALTY_WORDS
 
 
 
-@register
 class ManualPenaltyAllParams(Rule):
     code = "OPT004"
     name = "manual-penalty-all-params"

@@ -4,11 +4,10 @@ from typing import Iterator
 
 import ast
 
-from optlint.rules.base import RawFinding, Rule, register
+from optlint.rules.base import RawFinding, Rule
 from optlint.rules.patterns import OPTIMIZER_NAMES
 
 
-@register
 class PositionalHyperparameters(Rule):
     code = "OPT007"
     name = "positional-hyperparameters"

@@ -3,10 +3,9 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from optlint.rules.base import RawFinding, Rule, register
+from optlint.rules.base import RawFinding, Rule
 
 
-@register
 class ReusedParamIterator(Rule):
     code = "OPT008"
     name = "reused-param-iterator"

@@ -1,9 +1,8 @@
 """Rules checked at run time by ``optlint.runtime.check_optimizer`` (docs and codes only here)."""
 
-from optlint.rules.base import Rule, register
+from optlint.rules.base import Rule
 
 
-@register
 class DecayedNoDecayParam(Rule):
     code = "OPT101"
     name = "decayed-no-decay-param"
@@ -27,7 +26,6 @@ class DecayedNoDecayParam(Rule):
     fix_safety = "`optlint.fix_optimizer(opt, model)` splits the offending groups in place (unsafe: it changes training, on purpose)."
 
 
-@register
 class UntrainedParam(Rule):
     code = "OPT102"
     name = "untrained-param"
@@ -42,7 +40,6 @@ class UntrainedParam(Rule):
     use_instead = "opt = torch.optim.SGD(model.parameters(), lr=0.1)"
 
 
-@register
 class FrozenParamDecayed(Rule):
     code = "OPT103"
     name = "frozen-param-decayed"
@@ -56,7 +53,6 @@ class FrozenParamDecayed(Rule):
     """
 
 
-@register
 class DuplicateParam(Rule):
     code = "OPT104"
     name = "duplicate-param"
@@ -66,7 +62,6 @@ class DuplicateParam(Rule):
     why_bad = "The tensor is updated twice per step, with twice its decay."
 
 
-@register
 class FlatParam(Rule):
     code = "OPT105"
     name = "flat-param"
@@ -78,3 +73,7 @@ class FlatParam(Rule):
         share one group and one decay, and no checker can tell them apart.
     """
     use_instead = "Wrap with `FSDP(model, use_orig_params=True)`, or use FSDP2 (`fully_shard`)."
+
+
+#: In code order; optlint.registry adds them to the static rules.
+RUNTIME_RULES = (DecayedNoDecayParam, UntrainedParam, FrozenParamDecayed, DuplicateParam, FlatParam)

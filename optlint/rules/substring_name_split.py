@@ -3,10 +3,9 @@ from __future__ import annotations
 from typing import Iterator
 
 from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
-from optlint.rules.base import RawFinding, Rule, register
+from optlint.rules.base import RawFinding, Rule
 
 
-@register
 class SubstringNameSplit(Rule):
     code = "OPT002"
     name = "substring-name-split"

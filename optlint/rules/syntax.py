@@ -1,7 +1,6 @@
-from optlint.rules.base import Rule, register
+from optlint.rules.base import Rule
 
 
-@register
 class SyntaxErrorRule(Rule):
     code = "OPT000"
     name = "syntax-error"

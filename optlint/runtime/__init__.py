@@ -6,7 +6,7 @@
 - ``param_groups(model, weight_decay, ...)`` builds split groups with the same policy, and
   ``fix_optimizer(optimizer, model=None, ...)`` splits offending groups in place (``build.py``)
 - ``install(mode="warn"|"raise", models=...)`` checks every optimizer at its first step()
-  (``install.py``)
+  (``step_hook.py``)
 
 It reads shapes, ids and names only, never tensor data, so it works on the meta device.
 The policy itself lives in ``optlint.policy``.
@@ -14,19 +14,29 @@ The policy itself lives in ``optlint.policy``.
 
 from __future__ import annotations
 
-from optlint.policy import NO_DECAY_ROLES
-from optlint.runtime.build import (
-    Moved,
-    classify_parameters,
-    fix_optimizer,
-    param_groups,
-)
-from optlint.runtime.check import RuntimeFinding, check_optimizer
-from optlint.runtime.install import OptimizerConfigWarning, install, register_models
-from optlint.runtime.report import OptimizerConfigError, assert_optimizer
+#: Where each public name lives: served on first use (PEP 562), so importing the package, or
+#: one of its modules, never imports the others (and the package has no import cycle).
+_WHERE = {
+    "check_optimizer": "check", "RuntimeFinding": "check",
+    "param_groups": "build", "fix_optimizer": "build", "classify_parameters": "build", "Moved": "build",
+    "install": "step_hook", "register_models": "step_hook", "OptimizerConfigWarning": "step_hook",
+    "assert_optimizer": "report", "OptimizerConfigError": "report",
+}
 
 __all__ = [
     "check_optimizer", "assert_optimizer", "param_groups", "fix_optimizer", "install",
     "classify_parameters", "RuntimeFinding", "OptimizerConfigError", "OptimizerConfigWarning",
     "Moved", "NO_DECAY_ROLES", "register_models",
 ]
+
+
+def __getattr__(name: str):
+    if name == "NO_DECAY_ROLES":
+        from optlint.policy import NO_DECAY_ROLES
+
+        return NO_DECAY_ROLES
+    if name in _WHERE:
+        import importlib
+
+        return getattr(importlib.import_module(f"optlint.runtime.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'optlint.runtime' has no attribute {name!r}")

@@ -18,7 +18,7 @@ from optlint.policy import (
     shape_only_no_decay,
     unknown_keyword_error,
 )
-from optlint.rules.unknown_group_key import KNOWN_EXTRA_GROUP_KEYS
+from optlint.group_keys import KNOWN_EXTRA_GROUP_KEYS
 from optlint.runtime.check import (
     decay_of,
     group_param_names,

@@ -15,7 +15,7 @@ from optlint.policy import (
     paused_gc,
     shape_only_no_decay,
 )
-from optlint.rules.unknown_group_key import KNOWN_EXTRA_GROUP_KEYS, suggestion
+from optlint.group_keys import KNOWN_EXTRA_GROUP_KEYS, suggestion
 
 DEFAULT_RUNTIME_CODES = frozenset({"OPT006", "OPT101", "OPT102", "OPT104", "OPT105"})
 ALL_RUNTIME_CODES = DEFAULT_RUNTIME_CODES | {"OPT003", "OPT103"}

@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 
 from optlint.policy import is_token_name
 from optlint.static.model.optimizers import Group, OptimizerCall
-from optlint.static.model.params import PARAMETER_METHODS
 from optlint.static.model.penalties import loop_parts, name_var, param_var
-from optlint.static.model.scopes import BindingKind, FileModel, Site, dotted_name
+from optlint.static.model.scopes import BindingKind, FileModel, dotted_name
 from optlint.static.model.values import Resolver, Where
 
 

@@ -1,0 +1,50 @@
+"""Check one file on disk: read it, check it as Python or as a notebook, fix it when asked.
+
+The top of the per-file pipeline, above the text checker (optlint.checker), notebooks
+(optlint.notebook) and the fix loop (optlint.apply_fixes), none of which imports this module.
+"""
+
+from __future__ import annotations
+
+from optlint.checker import check_text
+from optlint.findings import FileResult
+from optlint.settings import Settings
+from optlint.source import SourceError, decode, error_finding
+
+
+def check_source(path: str, data: bytes, settings: Settings) -> FileResult:
+    """Every finding for one file's bytes (the file itself is never imported or run)."""
+    if path.endswith(".ipynb"):
+        return check_notebook(path, data, settings)
+    try:
+        source = decode(data)
+    except SourceError as exc:
+        return error_finding(FileResult(path), exc)
+    return check_text(path, source.text, settings)
+
+
+def check_notebook(path: str, data: bytes, settings: Settings) -> FileResult:
+    from optlint import notebook  # JSON handling: only for notebooks
+
+    return notebook.check(path, data, settings)  # cells, magics and broken cells are its job
+
+
+def check_path(path: str, settings: Settings, display: str | None = None) -> FileResult:
+    """Read and check one file; a file that cannot be read becomes an OPT000 finding.
+
+    With ``settings.fix`` (or ``settings.diff``) fixable findings are applied, the result is
+    re-checked, and the file is written atomically (or the diff returned) when it changed.
+    """
+    from optlint.files import read_source  # regular files only, at most max-file-size bytes
+
+    shown = display or path
+    try:
+        data = read_source(path, settings.max_file_size)
+    except OSError as exc:
+        return error_finding(FileResult(shown), SourceError(f"cannot read file: {exc.strerror or exc}"))
+    result = check_source(shown, data, settings)
+    if not (settings.fix or settings.diff) or result.error:
+        return result
+    from optlint.apply_fixes import fix_file
+
+    return fix_file(path, shown, data, result, settings)
