@@ -10,6 +10,7 @@ apex, DeepSpeed 0.19, lion-pytorch 0.2, transformers, timm and torch-optimizer 0
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass, field
 
 #: L2 added to the gradient (coupled), unless `decoupled_weight_decay=True` is passed.
@@ -113,7 +114,7 @@ _THIRD_PARTY = [
     ("apex.optimizers.FusedAdam", f"params, lr=1e-3, bias_correction=True, {_ADAM_BETAS}, eps=1e-8, adam_w_mode=True, weight_decay=0.0, amsgrad=False, set_grad_none=True, capturable=False, use_master=False"),
     ("apex.optimizers.FusedLAMB", f"params, lr=1e-3, bias_correction=True, {_ADAM_BETAS}, eps=1e-6, weight_decay=0.01, amsgrad=False, adam_w_mode=True, grad_averaging=True, set_grad_none=True, max_grad_norm=1.0, use_nvlamb=False"),
     ("apex.optimizers.FusedSGD", "params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False, wd_after_momentum=False, materialize_master_grads=True, set_grad_none=False"),
-    ("apex.optimizers.FusedNovoGrad", f"params, lr=1e-3, bias_correction=True, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, reg_inside_moment=False, grad_averaging=True, norm_type=2, init_zero=False, set_grad_none=True"),
+    ("apex.optimizers.FusedNovoGrad", "params, lr=1e-3, bias_correction=True, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, reg_inside_moment=False, grad_averaging=True, norm_type=2, init_zero=False, set_grad_none=True"),
     ("deepspeed.ops.adam.FusedAdam", f"params, lr=1e-3, bias_correction=True, {_ADAM_BETAS}, eps=1e-8, adam_w_mode=True, weight_decay=0.0, amsgrad=False, set_grad_none=True"),
     ("deepspeed.ops.adam.DeepSpeedCPUAdam", f"model_params, lr=1e-3, bias_correction=True, {_ADAM_BETAS}, eps=1e-8, weight_decay=0, amsgrad=False, adamw_mode=True, fp32_optimizer_states=True"),
     ("deepspeed.ops.lamb.FusedLamb", f"params, lr=1e-3, bias_correction=True, {_ADAM_BETAS}, eps=1e-8, eps_inside_sqrt=False, weight_decay=0.0, max_grad_norm=0.0, max_coeff=10.0, min_coeff=0.01, amsgrad=False"),
@@ -170,63 +171,82 @@ def _build_registry() -> dict[str, OptimizerSpec]:
         registry[f"bitsandbytes.optim.{name}"] = _spec(f"bitsandbytes.optim.{name}", sig)
     for qualname, sig in _THIRD_PARTY:
         registry[qualname] = _spec(qualname, sig)
-    # Documented aliases of the same classes.
-    registry["transformers.optimization.AdamW"] = registry["transformers.AdamW"]
-    registry["transformers.optimization.Adafactor"] = registry["transformers.Adafactor"]
-    registry["deepspeed.ops.adam.fused_adam.FusedAdam"] = registry["deepspeed.ops.adam.FusedAdam"]
-    registry["deepspeed.ops.adam.cpu_adam.DeepSpeedCPUAdam"] = registry["deepspeed.ops.adam.DeepSpeedCPUAdam"]
     return registry
 
 
-OPTIMIZERS: dict[str, OptimizerSpec] = _build_registry()
+#: The documented aliases of the same classes: alias -> canonical name.
+_ALIASES = {
+    "transformers.optimization.AdamW": "transformers.AdamW",
+    "transformers.optimization.Adafactor": "transformers.Adafactor",
+    "deepspeed.ops.adam.fused_adam.FusedAdam": "deepspeed.ops.adam.FusedAdam",
+    "deepspeed.ops.adam.cpu_adam.DeepSpeedCPUAdam": "deepspeed.ops.adam.DeepSpeedCPUAdam",
+}
+_TIMM_FACTORY_SIGNATURES = {
+    # create_optimizer_v2(model_or_params, opt='sgd', lr=None, weight_decay=0., momentum=0.9, ...)
+    "timm.optim.create_optimizer_v2":
+        "model_or_params, opt='sgd', lr=None, weight_decay=0.0, momentum=0.9, foreach=None, filter_bias_and_bn=True",
+    # create_optimizer(args, model, filter_bias_and_bn=True): the decay comes from args.weight_decay
+    "timm.optim.create_optimizer": "args, model, filter_bias_and_bn=True",
+}
 
-#: Coupled-L2 Adam family of torch.optim (OPT003). bitsandbytes' Adam is decoupled, so it is not here.
-COUPLED_ADAM = frozenset(
-    q for q, s in OPTIMIZERS.items() if s.decay_style == COUPLED_UNLESS_FLAG
+#: The last component of every known optimizer and factory name: the checker's cheap first test
+#: of whether a call could be an optimizer at all. Read from the tables' names alone, so the
+#: pre-filter never pays for parsing signatures.
+KNOWN_LAST_NAMES = frozenset(
+    [name for name, _, _ in _TORCH] + [name for name, _ in _BNB]
+    + [q.rsplit(".", 1)[-1] for q, _ in _THIRD_PARTY] + [q.rsplit(".", 1)[-1] for q in _TIMM_FACTORY_SIGNATURES]
 )
 
-#: The Adam family with coupled L2 decay (OPT003): qualname -> the flag that makes the decay
-#: decoupled and the value that does it (None: always coupled). torch's Adam/NAdam/RAdam take
-#: `decoupled_weight_decay=True` (torch >= 2.7); apex and DeepSpeed FusedAdam are AdamW
-#: unless `adam_w_mode=False`; torch-optimizer's Adam variants add the decay to the gradient.
-COUPLED_ADAM_FAMILY: dict[str, tuple[str | None, object]] = {
-    **{q: ("decoupled_weight_decay", True) for q in COUPLED_ADAM},
-    "apex.optimizers.FusedAdam": ("adam_w_mode", True),
-    "deepspeed.ops.adam.FusedAdam": ("adam_w_mode", True),
-    "torch_optimizer.AdaBelief": ("weight_decouple", True),
-    "torch_optimizer.QHAdam": ("decouple_weight_decay", True),
-    "timm.optim.AdaBelief": ("decoupled_decay", True),
-    **{f"torch_optimizer.{name}": (None, None) for name in ("RAdam", "DiffGrad", "AdaBound", "Yogi", "AdaMod")},
-}
 
-#: timm factories that skip their bias/norm split when given ``X.parameters()`` instead of a module.
-TIMM_FACTORIES = {
-    # create_optimizer_v2(model_or_params, opt='sgd', lr=None, weight_decay=0., momentum=0.9, ...)
-    "timm.optim.create_optimizer_v2": _spec(
-        "timm.optim.create_optimizer_v2",
-        "model_or_params, opt='sgd', lr=None, weight_decay=0.0, momentum=0.9, foreach=None, filter_bias_and_bn=True",
-    ),
-    # create_optimizer(args, model, filter_bias_and_bn=True): the decay comes from args.weight_decay
-    "timm.optim.create_optimizer": _spec(
-        "timm.optim.create_optimizer", "args, model, filter_bias_and_bn=True"
-    ),
-}
-for _q in list(TIMM_FACTORIES):
-    TIMM_FACTORIES[_q.replace("timm.optim.", "timm.optim.optim_factory.")] = TIMM_FACTORIES[_q]
+@functools.lru_cache(maxsize=1)
+def _tables() -> dict[str, object]:
+    """The specs, built from their signatures on first use (only files with a candidate call
+    need them): OPTIMIZERS, COUPLED_ADAM, COUPLED_ADAM_FAMILY and TIMM_FACTORIES."""
+    optimizers = _build_registry()
+    for alias, canonical in _ALIASES.items():
+        optimizers[alias] = optimizers[canonical]
+    #: Coupled-L2 Adam family of torch.optim (OPT003). bitsandbytes' Adam is decoupled.
+    coupled = frozenset(q for q, s in optimizers.items() if s.decay_style == COUPLED_UNLESS_FLAG)
+    #: The Adam family with coupled L2 decay (OPT003): qualname -> the flag that makes the decay
+    #: decoupled and the value that does it (None: always coupled). torch's Adam/NAdam/RAdam take
+    #: `decoupled_weight_decay=True` (torch >= 2.7); apex and DeepSpeed FusedAdam are AdamW
+    #: unless `adam_w_mode=False`; torch-optimizer's Adam variants add the decay to the gradient.
+    family = {
+        **{q: ("decoupled_weight_decay", True) for q in coupled},
+        "apex.optimizers.FusedAdam": ("adam_w_mode", True),
+        "deepspeed.ops.adam.FusedAdam": ("adam_w_mode", True),
+        "torch_optimizer.AdaBelief": ("weight_decouple", True),
+        "torch_optimizer.QHAdam": ("decouple_weight_decay", True),
+        "timm.optim.AdaBelief": ("decoupled_decay", True),
+        **{f"torch_optimizer.{name}": (None, None) for name in ("RAdam", "DiffGrad", "AdaBound", "Yogi", "AdaMod")},
+    }
+    #: timm factories that skip their bias/norm split when given ``X.parameters()``.
+    factories = {q: _spec(q, signature) for q, signature in _TIMM_FACTORY_SIGNATURES.items()}
+    for q in list(factories):
+        factories[q.replace("timm.optim.", "timm.optim.optim_factory.")] = factories[q]
+    return {"OPTIMIZERS": optimizers, "COUPLED_ADAM": coupled, "COUPLED_ADAM_FAMILY": family, "TIMM_FACTORIES": factories}
+
+
+def __getattr__(name: str):
+    tables = _tables()
+    if name in tables:
+        return tables[name]
+    raise AttributeError(f"module 'optlint.optimizers' has no attribute {name!r}")
 
 
 def lookup(qualname: str, extra: dict[str, OptimizerSpec] | None = None) -> OptimizerSpec | None:
     """The spec for a resolved dotted name, following package re-exports; None if unknown."""
     if extra and qualname in extra:
         return extra[qualname]
-    spec = OPTIMIZERS.get(qualname)
+    optimizers = _tables()["OPTIMIZERS"]
+    spec = optimizers.get(qualname)
     if spec is not None:
         return spec
     for root in PACKAGE_ROOTS:
         if qualname.startswith(root + "."):
             candidate = f"{root}.{qualname.rsplit('.', 1)[-1]}"
-            if candidate in OPTIMIZERS:
-                return OPTIMIZERS[candidate]
+            if candidate in optimizers:
+                return optimizers[candidate]
     return None
 
 
@@ -243,6 +263,3 @@ def extra_spec(qualname: str, default: float, position: int | None) -> Optimizer
     )
 
 
-#: The last component of every known optimizer and factory name: the checker's cheap first test
-#: of whether a call could be an optimizer at all.
-KNOWN_LAST_NAMES = frozenset(q.rsplit(".", 1)[-1] for q in (*OPTIMIZERS, *TIMM_FACTORIES))

@@ -10,13 +10,7 @@ that kills its child becomes one OPT000 finding and every other file is still re
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import pickle
-import signal
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from multiprocessing.connection import wait
 
 from optlint.linter import check_path
 from optlint.findings import FileResult
@@ -53,6 +47,10 @@ def check_files(files: list[str], settings: Settings, jobs: int | None = None) -
     jobs = min(jobs, len(files))
     if jobs <= 1 or len(files) < MIN_FILES_FOR_POOL:
         return [check_path(path, settings) for path in files]
+    # The process machinery costs ~20 ms to import: only a run that uses a pool pays for it.
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     context = _context()
     # Big files first, in small chunks: a few large files parsed last would leave a core idle.
     order = sorted(files, key=lambda path: -_size(path))
@@ -77,17 +75,24 @@ def check_files(files: list[str], settings: Settings, jobs: int | None = None) -
 
 def _context():
     # fork shares the already-imported modules with workers; elsewhere fall back to the default.
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else None)
 
 
 def _isolated_child(path: str, settings: Settings, writer) -> None:
+    import pickle
+
     writer.send_bytes(pickle.dumps(check_one(path, settings)))
     writer.close()
 
 
 def _check_isolated(paths: list[str], settings: Settings, jobs: int, context) -> dict[str, FileResult]:
     """Each file in a child of its own, `jobs` at a time; a child that dies costs its file only."""
+    import pickle
+    from multiprocessing.connection import wait
+
     out: dict[str, FileResult] = {}
     queue = list(reversed(paths))
     running: dict = {}  # reader -> (path, process)
@@ -113,6 +118,8 @@ def _check_isolated(paths: list[str], settings: Settings, jobs: int, context) ->
 
 
 def _crashed(path: str, exitcode: int | None) -> FileResult:
+    import signal
+
     if exitcode is not None and exitcode < 0:
         try:
             how = f"killed by {signal.Signals(-exitcode).name}"

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from optlint.optimizers import COUPLED_ADAM_FAMILY
 from optlint.rules.base import RawFinding, Rule
 
 
@@ -46,6 +45,8 @@ class AdamCoupledL2(Rule):
     REQUIRES = ("Adam", r"\b(?:Adam|NAdam|RAdam|Adamax)\b", r"\boptim\b")
 
     def check(self, ctx) -> Iterator[RawFinding]:
+        from optlint.optimizers import COUPLED_ADAM_FAMILY
+
         reported: set[int] = set()
         for call in ctx.optimizer_calls:
             if call.kind != "optimizer" or id(call.site) in reported:
@@ -73,6 +74,8 @@ class AdamCoupledL2(Rule):
 
 def _coupled_decay(ctx, call, flag, decoupling):
     """The decay `call` applies as coupled L2, or None (decoupled, or no decay at all)."""
+    from optlint.optimizers import COUPLED_ADAM_FAMILY
+
     if call.kind != "optimizer" or COUPLED_ADAM_FAMILY.get(call.spec.qualname) is None:
         return None
     if flag is not None:

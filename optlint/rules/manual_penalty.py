@@ -4,7 +4,6 @@ from typing import Iterator
 
 import ast
 
-from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
 from optlint.rules.base import RawFinding, Rule
 from optlint.rules.patterns import PENALTY_WORDS
 
@@ -59,6 +58,7 @@ class ManualPenaltyAllParams(Rule):
 
 def _fix(penalty):
     from optlint.static.fix.edits import RawEdit, RawFix
+    from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
 
     var = penalty.var
     node = penalty.site.node

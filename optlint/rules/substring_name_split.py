@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
 from optlint.rules.base import RawFinding, Rule
 
 
@@ -84,6 +83,7 @@ def _message(ctx, test) -> str:
 
 def _fix(test):
     from optlint.static.fix.edits import RawEdit, RawFix
+    from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
 
     """Rewrite the test to the shape test, only where that keeps every parameter in the
     optimizer (an if/else that sends each parameter to one of two groups, or two
