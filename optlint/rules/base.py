@@ -47,6 +47,7 @@ class Rule:
 
     what_it_does: ClassVar[str] = ""
     why_bad: ClassVar[str] = ""
+    known_problems: ClassVar[str] = ""
     example: ClassVar[str] = ""
     use_instead: ClassVar[str] = ""
     fix_safety: ClassVar[str] = "No automatic fix."
@@ -89,6 +90,7 @@ class Rule:
         for title, body in (
             ("What it does", cls.what_it_does),
             ("Why is this bad?", cls.why_bad),
+            ("Known problems", cls.known_problems),
             ("Example", _code_block(cls.example)),
             ("Use instead", _code_block(cls.use_instead)),
             ("Fix safety", cls.fix_safety),

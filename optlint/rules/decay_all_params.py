@@ -27,6 +27,13 @@ class DecayAllParams(Rule):
         tokens. Every major codebase (timm, Hugging Face, nanoGPT, Megatron) gives these
         parameters no decay. `AdamW(model.parameters())` decays them at 0.01 by default.
     """
+    known_problems = """
+        optlint reads one file at a time: an optimizer built by a factory in another module is
+        reported only when the call passes `weight_decay=` and bare parameters, and parameters
+        gathered in another module are not followed. A module frozen and given adapters is
+        trusted to train adapters only. An optimizer class that skips 1-D parameters in its
+        own `step()` is recognized when it is defined in the file (or is a LARS).
+    """
     example = """
         import torch
 
@@ -65,6 +72,9 @@ class DecayAllParams(Rule):
         "    {'params': model.classifier.parameters(), 'lr': 1e-3}], lr=1e-2, momentum=0.9)\n",
         "def make(params):\n    import torch\n    return torch.optim.AdamW(params)\n",
         "import torch\nopt = torch.optim.AdamW(model.parameters())  # noqa: OPT001\n",
+        # PEFT freezes the base: only 2-D adapter matrices train
+        "import torch\nfrom peft import LoraConfig, get_peft_model\nmodel = get_peft_model(base, LoraConfig(r=8))\n"
+        "opt = torch.optim.AdamW(model.parameters(), lr=1e-4)\n",
     )
     INVALID = (
         "import torch\nopt = torch.optim.AdamW(model.parameters(), lr=1e-3)\n",

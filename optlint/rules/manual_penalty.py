@@ -18,7 +18,11 @@ class ManualPenaltyAllParams(Rule):
         Finds L1 and L2 penalties written by hand (`p.abs().sum()`, `torch.norm(p, 1)`,
         `p.pow(2).sum()`, `(p ** 2).sum()`, `torch.linalg.norm(p)`, `nn.L1Loss()(p, zeros)`,
         `F.mse_loss(p, torch.zeros_like(p))`, ...) accumulated over
-        every parameter of a module, in a generator, a comprehension or a `for` loop.
+        every parameter of a module, in a generator, a comprehension or a `for` loop, when
+        the penalty reaches a loss: it is added to a value that is `.backward()`-ed (also
+        through `accelerator.backward`, `scaler.scale(loss).backward()`, `manual_backward`),
+        to a variable named like a loss, or returned from a loss or training-step function.
+        Norms computed for logging, clipping or monitoring are not penalties.
     """
     why_bad = """
         The penalty regularizes biases and normalization weights exactly like the optimizer's

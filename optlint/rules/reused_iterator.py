@@ -13,8 +13,10 @@ class ReusedParamIterator(Rule):
     fixable = True
     what_it_does = """
         Finds a one-shot iterator of parameters (`X.parameters()`, `X.named_parameters()`,
-        `filter(...)`, `map(...)`, a generator expression) bound to a name and used twice in
-        the same scope: two optimizers, a `len(list(params))` or a logging loop first.
+        `filter(...)`, `map(...)`, a generator expression) bound to a name and used twice on
+        one path of the same scope: two optimizers, a `len(list(params))` or a logging loop
+        first. Uses in branches that exclude each other (`if opt == "sgd": ... else: ...`,
+        or after an `if` that returns) consume it once.
     """
     why_bad = """
         The first consumer exhausts the iterator and the second receives nothing: an optimizer
@@ -30,7 +32,10 @@ class ReusedParamIterator(Rule):
         params = list(model.parameters())
     """
     fix_safety = "Unsafe (the second consumer now gets the parameters): wraps the binding in `list(...)`."
-    VALID = ("params = list(model.parameters())\na = len(params)\nb = sorted(params)\n",)
+    VALID = (
+        "params = list(model.parameters())\na = len(params)\nb = sorted(params)\n",
+        "params = model.parameters()\nif kind == 'sgd':\n    opt = SGD(params, lr=0.1)\nelse:\n    opt = Adam(params)\n",
+    )
     INVALID = ("params = model.parameters()\nn = len(list(params))\nopt = SGD(params, lr=0.1)\n",)
     REQUIRES = ("parameters", r"parameters\s*\(")
 

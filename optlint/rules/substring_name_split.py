@@ -12,8 +12,16 @@ class SubstringNameSplit(Rule):
     fixable = True
     what_it_does = """
         Finds tests such as `'bias' in name`, `'bias' not in n`, `any(nd in n for nd in no_decay)`
-        or `'norm' in name.lower()` that decide, inside a loop or comprehension over
-        `named_parameters()`, which parameters get weight decay.
+        or `'norm' in name.lower()` over `named_parameters()` that decide which of an
+        optimizer's param groups a parameter joins, when those groups get different weight
+        decay: a comprehension's condition, the `if` of a loop that appends to one group's
+        list or another's, or a set of names such tests built. Tests that freeze, clear, log,
+        pick modules or choose groups that differ in learning rate only are not reported.
+    """
+    known_problems = """
+        A family of parameters given its own group on purpose (`"mask_score" in n`) is not a
+        role test and is not reported; nor are tests for token and position tables, which
+        the policy itself keeps undecayed.
     """
     why_bad = """
         Names are not roles. `'bias' in name` misses every normalization weight (`norm1.weight`,
@@ -37,8 +45,10 @@ class SubstringNameSplit(Rule):
     """
     fix_safety = """
         Unsafe (it changes which parameters decay, on purpose): the test becomes `p.ndim < 2`
-        (or `p.ndim >= 2` for a negated test) on the loop's parameter variable. Without a
-        parameter variable in scope, or with tests of mixed polarity, there is no fix.
+        on the no-decay side (`p.ndim >= 2` on the decayed side). It is offered only when the
+        rewrite keeps every parameter in the optimizer: an if/else that sends each parameter
+        to one group or the other, or two complementary comprehensions over the same
+        parameters. Otherwise the finding says why there is no fix.
     """
     references = ("transformers #16908; minGPT #16; DeepSpeedExamples #755",)
     VALID = (

@@ -61,8 +61,14 @@ class UnknownGroupKey(Rule):
     what_it_does = """
         Checks the keys of param-group dicts passed to a known optimizer (or to its
         `add_param_group`) against that optimizer's hyperparameters and the keys schedulers
-        and common libraries add (`initial_lr`, `lr_scale`, `param_names`, ...), and suggests
-        the nearest valid key.
+        and common libraries add (`initial_lr`, `lr_scale`, `param_names`, ...). It reports a
+        near miss of the optimizer's own keys (edit distance 2 or less, or the same letters up
+        to case and underscores) with "did you mean", and a custom key the file reads nowhere.
+    """
+    known_problems = """
+        A custom key on an optimizer that is returned, stored on an object or handed to code
+        outside torch is reported only when it misspells a real key: a scheduler elsewhere may
+        read it.
     """
     why_bad = """
         `torch.optim.Optimizer.add_param_group` keeps unknown keys and `step()` ignores them.
