@@ -55,6 +55,8 @@ class AdamCoupledL2(Rule):
             if switch is None:
                 continue
             flag, decoupling = switch
+            if flag is not None and flag not in call.spec.hyperparameters:
+                flag = None  # Adamax: no switch to decoupled decay exists
             decayed = _coupled_decay(ctx, call, flag, decoupling)
             if decayed is None:
                 continue
@@ -78,7 +80,7 @@ def _coupled_decay(ctx, call, flag, decoupling):
 
     if call.kind != "optimizer" or COUPLED_ADAM_FAMILY.get(call.spec.qualname) is None:
         return None
-    if flag is not None:
+    if flag is not None and flag in call.spec.hyperparameters:
         expr, where, how = call.args.argument(call.spec, flag)
         if how in ("keyword", "positional"):
             value = ctx.resolver.evaluate(expr, where)

@@ -49,12 +49,21 @@ class SourceText:
         return len(line.encode("utf-8")[:byte_column].decode("utf-8", "replace"))
 
     def span(self, node: ast.AST) -> Span:
-        return Span(
+        span = Span(
             node.lineno,
             self.char_column(node.lineno, node.col_offset),
             node.end_lineno,
             self.char_column(node.end_lineno, node.end_col_offset),
         )
+        if isinstance(node, (ast.GeneratorExp, ast.Tuple)):
+            # CPython counts the parentheses around a generator (its own, or the call's it
+            # shares: `sum(p for p in x)`) and around a parenthesized tuple as the node's;
+            # LibCST and users point at what is inside them.
+            first = self.line(span.row)[span.column : span.column + 1]
+            last = self.line(span.end_row)[span.end_column - 1 : span.end_column]
+            if first == "(" and last == ")":
+                return Span(span.row, span.column + 1, span.end_row, span.end_column - 1)
+        return span
 
     def offset(self, row: int, column: int) -> int:
         """The index in the text of a 1-based row and a 0-based character column."""
