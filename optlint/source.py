@@ -100,6 +100,23 @@ def _nesting_depth(text: str) -> int:
     return max(deepest, indent // 2)
 
 
+#: LibCST's native parser also recurses once per operator of a chain (`a and a and ...`); a
+#: 10,000-term chain that CPython compiles overflows its stack. Text with more operators than
+#: this in one logical line is never handed to it.
+MAX_CHAIN_OPERATORS = 1_000
+_OPERATOR = re.compile(r"\b(?:and|or)\b|\*\*|//|<<|>>|[-+*/%@&|^]")
+
+
+def too_long_a_chain(text: str) -> bool:
+    """A cheap, conservative test: some line (or the whole text, for continuation lines)
+    holds more operators than LibCST's parser survives."""
+    if len(_OPERATOR.findall(text)) <= MAX_CHAIN_OPERATORS:
+        return False
+    return any(len(_OPERATOR.findall(line)) > MAX_CHAIN_OPERATORS for line in text.splitlines()) or (
+        text.count("\n") < 50
+    )
+
+
 def parse(text: str, python_error=...):
     """Parse with LibCST; SourceError with the reason and position on failure.
 
@@ -112,8 +129,11 @@ def parse(text: str, python_error=...):
     error = _python_syntax_error(text) if python_error is ... else python_error
     if error is not None and (
         any(reason in error.message for reason in _TOO_DEEP) or _nesting_depth(text) > _MAX_SAFE_NESTING
+        or too_long_a_chain(text)
     ):
         raise error
+    if too_long_a_chain(text):
+        raise SourceError("cannot be analyzed: an expression too long for LibCST's parser")
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:

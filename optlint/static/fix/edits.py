@@ -15,6 +15,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Callable
 
+from optlint.source import too_long_a_chain
 from optlint.static.locate import SourceText, Span
 
 
@@ -92,6 +93,8 @@ class CstView:
                 first, last = probe.lineno, probe.end_lineno
             lines = [self.source.line(row) for row in range(first, last + 1)]
             text = "\n".join(lines) + "\n"
+            if too_long_a_chain(text):
+                raise NoFix("the statement is too long a chain for LibCST to rewrite safely")
             indented = bool(lines[0][:1].isspace())
             wrapped = ("if True:\n" + text) if indented else text
             try:
