@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 from typing import Iterator
 
 from optlint.rules.base import RawFinding, Rule
@@ -73,12 +74,18 @@ class SubstringNameSplit(Rule):
 
     def check(self, ctx) -> Iterator[RawFinding]:
         seen: set[int] = set()
+        fixes: dict[int, tuple] = {}  # one fix for a test and its partner
         for split in ctx.splits:
             for test in split.tests:
                 if id(test.node) in seen:
                     continue
                 seen.add(id(test.node))
-                fix, reason = _fix(test)
+                if id(test) not in fixes:
+                    found = _fix(ctx, test)
+                    fixes[id(test)] = found
+                    if found[0] is not None and test.partner is not None and test.partner.rewrite_to is not None:
+                        fixes[id(test.partner)] = (None, f"the fix on line {test.node.lineno} rewrites this test too")
+                fix, reason = fixes[id(test)]
                 message = _message(ctx, test) + (f" (no automatic fix: {reason})" if reason else "")
                 yield self.finding(test.node, message, fix=fix, no_fix=reason)
 
@@ -91,16 +98,53 @@ def _message(ctx, test) -> str:
     )
 
 
-def _fix(test):
-    from optlint.static.fix.edits import RawEdit, RawFix
-    from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
-
+def _fix(ctx, test):
     """Rewrite the test to the shape test, only where that keeps every parameter in the
     optimizer (an if/else that sends each parameter to one of two groups, or two
-    complementary comprehensions); otherwise say why not."""
+    complementary comprehensions, rewritten together); otherwise say why not. A list of
+    words only the rewritten tests read (`no_decay = ["bias", ...]`) goes with them."""
+    from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
+    from optlint.static.fix.edits import RawEdit, RawFix
+
     if test.var is None:
         return None, "no parameter variable in scope"
     if test.rewrite_to is None:
         return None, test.no_fix or "the test is not the decay split itself"
-    check = (STATIC_NO_DECAY_TEST if test.rewrite_to == "no-decay" else STATIC_DECAY_TEST).format(p=test.var)
-    return RawFix(f"test `{check}` instead of the name", [RawEdit(test.node, lambda layout, view: check)]), None
+    tests = [test] + ([test.partner] if test.partner is not None and test.partner.rewrite_to is not None else [])
+    edits = []
+    for each in tests:
+        check = (STATIC_NO_DECAY_TEST if each.rewrite_to == "no-decay" else STATIC_DECAY_TEST).format(p=each.var)
+        edits.append(RawEdit(each.node, (lambda text: lambda layout, view: text)(check)))
+    words = _unused_word_list(ctx, tests)
+    if words is not None:
+        edits.append(RawEdit(words, lambda layout, view: "", "delete-statement"))
+    title = "test `p.ndim < 2` / `p.ndim >= 2` instead of the names" if len(tests) > 1 else f"test `{check}` instead of the name"
+    return RawFix(title, edits), None
+
+
+def _unused_word_list(ctx, tests):
+    """The statement `no_decay = [...]` when the rewritten tests were its only readers."""
+    names = set()
+    for test in tests:
+        for node in ast.walk(test.node):
+            if isinstance(node, ast.comprehension) and isinstance(node.iter, ast.Name):
+                names.add(node.iter.id)
+    if len(names) != 1:
+        return None
+    (name,) = names
+    inside = {id(n) for test in tests for n in ast.walk(test.node)}
+    readers = [n for n in ast.walk(ctx.tree) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+    if not readers or any(id(n) not in inside for n in readers):
+        return None
+    writers = [n for n in ast.walk(ctx.tree) if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)]
+    if len(writers) != 1:
+        return None
+    for statement in ast.walk(ctx.tree):
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and statement.targets[0] is writers[0] \
+                and isinstance(statement.value, (ast.List, ast.Tuple, ast.Set)):
+            line = ctx.source.line(statement.lineno)
+            end_line = ctx.source.line(statement.end_lineno)
+            # alone on its lines: nothing else would be deleted with it
+            if line[: statement.col_offset].strip() == "" and end_line[statement.end_col_offset :].strip() in ("", "\\"):
+                return statement
+    return None

@@ -35,7 +35,8 @@ class Layout:
 class RawEdit:
     node: ast.AST
     render: Callable[[Layout, "CstView"], str]
-    kind: str = "replace"  # "replace": the node's text; "insert-before": at its line's start
+    kind: str = "replace"  # "replace": the node's text; "insert-before": at its line's start;
+    # "delete-statement": the node's whole lines
     #: The edit covers the node's own parentheses too (`(p for p in x)` bound to a name).
     with_parens: bool = False
 
@@ -175,6 +176,13 @@ def render_fix(fix: RawFix, source: SourceText, view: CstView) -> dict:
         content = edit.render(layout, view)
         if edit.kind == "insert-before":
             start = end = (row, 1)
+        elif edit.kind == "delete-statement":  # whole lines, their line break included
+            last = edit.node.end_lineno
+            start = (row, 1)
+            if last < len(source.line_starts) - 1 or source.text.endswith(("\n", "\r")):
+                end = (last + 1, 1)
+            else:
+                end = (last, len(source.line(last)) + 1)
         else:
             span = view.bounds(edit.node, edit.with_parens)
             start, end = (span.row, span.column + 1), (span.end_row, span.end_column + 1)

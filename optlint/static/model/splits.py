@@ -37,6 +37,9 @@ class NameTest:
     #: "no-decay" or "decay": which group the condition sends matching parameters to,
     #: when a fix may rewrite it; None when there is no safe rewrite.
     rewrite_to: str | None = None
+    #: the complementary test of the other group (`not any(...)` / `any(...)`): both are
+    #: rewritten by one fix, so no state between the two halves is ever written
+    partner: "NameTest | None" = None
     no_fix: str | None = None
 
 
@@ -393,6 +396,7 @@ def _pair_comprehensions(found: list[tuple[Group, NameTest, ast.AST]], resolver:
             test.no_fix = test.no_fix or "neither group has weight_decay=0"
             continue
         test.rewrite_to = "no-decay" if lower else "decay"
+        test.partner = next((t for g, t, _ in found if g is partner), None)
 
 
 def _shared_conjuncts(comprehensions: list) -> set[str]:
