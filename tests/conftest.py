@@ -79,3 +79,20 @@ hypothesis_settings.register_profile(
     "long", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
 )
 hypothesis_settings.load_profile("ci")
+
+
+def run_cli(*args, cwd=None):
+    """optlint's command line in-process (click's runner), from `cwd` when given."""
+    import os
+
+    from click.testing import CliRunner
+
+    from optlint.cli import main
+
+    old = os.getcwd()
+    try:
+        if cwd:
+            os.chdir(cwd)
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(old)

@@ -13,22 +13,15 @@ import sys
 from urllib.parse import unquote, unquote_to_bytes
 
 import pytest
-from click.testing import CliRunner
 
-from optlint.cli import main
+from conftest import run_cli
+
 
 FLAGGED = "import torch\nopt = torch.optim.AdamW(model.parameters())\n"
 NON_UTF8 = os.fsdecode(b"caf\xff.py")  # a name that is not UTF-8 (lone surrogate in Python)
 
 
-def run(*args, cwd=None):
-    old = os.getcwd()
-    try:
-        if cwd:
-            os.chdir(cwd)
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(old)
+run = run_cli
 
 
 # -- 20. --diff is a valid patch ----------------------------------------------------------------

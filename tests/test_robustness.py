@@ -11,6 +11,8 @@ import sysconfig
 import warnings
 
 import pytest
+
+from conftest import run_cli
 from click.testing import CliRunner
 
 from optlint.linter import check_path
@@ -21,14 +23,7 @@ from optlint.runner import check_files
 FLAGGED = "import torch\nopt = torch.optim.AdamW(model.parameters())\n"
 
 
-def run(*args, cwd=None):
-    old = os.getcwd()
-    try:
-        if cwd:
-            os.chdir(cwd)
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(old)
+run = run_cli
 
 
 # -- whole trees ------------------------------------------------------------------------

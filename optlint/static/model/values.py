@@ -530,12 +530,7 @@ class Resolver:
             items, complete = [], True
             for key_node, value_node in zip(node.keys, node.values):
                 if key_node is None:  # **other
-                    inner = self.mapping(value_node, where, depth + 1)
-                    if inner is None:
-                        complete = False
-                    else:
-                        items.extend(inner[0])
-                        complete = complete and inner[1]
+                    complete = _merge(items, self.mapping(value_node, where, depth + 1)) and complete
                     continue
                 key = self.evaluate(key_node, where, depth + 1)
                 if key.known and isinstance(key.value, str):
@@ -546,22 +541,12 @@ class Resolver:
         if isinstance(node, ast.Call) and dotted_name(node.func) == "dict":
             items, complete = [], True
             for arg in node.args:
-                inner = self.mapping(arg, where, depth + 1)
-                if inner is None:
-                    complete = False
-                else:
-                    items.extend(inner[0])
-                    complete = complete and inner[1]
+                complete = _merge(items, self.mapping(arg, where, depth + 1)) and complete
             for keyword in node.keywords:
                 if keyword.arg is not None:
                     items.append((keyword.arg, keyword, keyword.value, where))
                 else:
-                    inner = self.mapping(keyword.value, where, depth + 1)
-                    if inner is None:
-                        complete = False
-                    else:
-                        items.extend(inner[0])
-                        complete = complete and inner[1]
+                    complete = _merge(items, self.mapping(keyword.value, where, depth + 1)) and complete
             return items, complete
         if isinstance(node, ast.Name):
             bindings = self.reaching(node.id, where)
@@ -572,6 +557,14 @@ class Resolver:
                 if argument is not None:
                     return self.mapping(argument[0], argument[1], depth + 1)
         return None
+
+
+def _merge(items: list, inner) -> bool:
+    """Add a `**other` mapping's items; whether it could be read completely."""
+    if inner is None:
+        return False
+    items.extend(inner[0])
+    return inner[1]
 
 
 def class_of(scope: Scope | None) -> Scope | None:
