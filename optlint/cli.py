@@ -142,12 +142,12 @@ def check(paths, select, ignore, extend_select, output_format, output_file, show
 
 def _check_stdin(name: str, settings):
     """Check (and with --fix, fix) standard input as if it were the file `name`."""
-    from optlint.apply_fixes import fix_file
-    from optlint.linter import check_source
+    from optlint.static.apply_fixes import fix_file
+    from optlint.static.linter import check_source
 
     from optlint.files import FileTooLarge, read_stream, source_limit
     from optlint.findings import FileResult
-    from optlint.source import SourceError, error_finding
+    from optlint.static.source import SourceError, error_finding
 
     limit = source_limit(name, settings.max_file_size)
     data, more = read_stream(sys.stdin.buffer, limit)
@@ -169,7 +169,7 @@ def _check_stdin(name: str, settings):
 
 def _sources(findings) -> dict:
     """Source text per (path, cell), for --show-source."""
-    from optlint.source import SourceError, decode
+    from optlint.static.source import SourceError, decode
 
     out: dict = {}
     for f in findings:

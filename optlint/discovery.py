@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from optlint.files import SMALL_FILE_LIMIT, SMALL_FILE_LIMIT_NAME, NotRegularFile, read_regular
 from optlint.findings import FileResult
-from optlint.source import SourceError, error_finding
+from optlint.static.source import SourceError, error_finding
 
 
 @dataclass(frozen=True)

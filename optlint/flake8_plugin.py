@@ -73,7 +73,7 @@ class Plugin:
     def run(self):
         if not self._active:
             return  # `flake8 --select E9`: nothing optlint reports would be shown
-        from optlint.checker import check_text
+        from optlint.static.checker import check_text
 
         settings = self.settings_for(self.filename)
         settings.fix_edits = False  # flake8 shows no fixes: never render them (no LibCST)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 
-from optlint.linter import check_path
+from optlint.static.linter import check_path
 from optlint.findings import FileResult
 from optlint.settings import Settings
-from optlint.source import SourceError, error_finding
+from optlint.static.source import SourceError, error_finding
 
 _worker_settings: Settings | None = None
 

@@ -59,7 +59,7 @@ def settings_all():
 
 
 def check_text(source: str, select=("ALL",), path: str = "snippet.py"):
-    from optlint.linter import check_source
+    from optlint.static.linter import check_source
     from optlint.config import FileConfig, resolve_settings
 
     settings = resolve_settings(FileConfig(), list(select))

@@ -68,8 +68,8 @@ def test_fix_is_idempotent(name, tmp_path):
 @pytest.mark.parametrize("name", FIXABLE)
 def test_changes_stay_inside_the_reported_edits(name, tmp_path):
     # The JSON edits of one pass, applied by hand, give exactly what --fix writes.
-    from optlint.apply_fixes import apply_edits
-    from optlint.source import decode
+    from optlint.static.apply_fixes import apply_edits
+    from optlint.static.source import decode
     from optlint.findings import Finding, Position
 
     result = run_cli("check", "--format", "json", *select_args(name), str(FIX / name))

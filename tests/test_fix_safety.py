@@ -73,8 +73,8 @@ def test_file_this_python_cannot_compile_is_never_fixed(tmp_path):
 def test_fix_guard_drops_only_the_fix_that_breaks_the_file(monkeypatch):
     # Version independent: one fix's edit leaves an unclosed bracket, the other is fine.
     from optlint import apply_fixes
-    from optlint.apply_fixes import fix_text
-    from optlint.checker import check_text
+    from optlint.static.apply_fixes import fix_text
+    from optlint.static.checker import check_text
     from optlint.config import FileConfig, resolve_settings
 
     settings = dataclasses.replace(resolve_settings(FileConfig()), fix=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import FIXTURES, expected_findings, static_fixtures
-from optlint.linter import check_path
+from optlint.static.linter import check_path
 
 
 @pytest.mark.parametrize("path", static_fixtures(), ids=lambda p: p.name)

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 
 from conftest import FIXTURES, check_text
-from optlint.apply_fixes import apply_edits, compile_problem, fix_text
-from optlint.linter import check_source
+from optlint.static.apply_fixes import apply_edits, compile_problem, fix_text
+from optlint.static.linter import check_source
 from optlint.config import FileConfig, resolve_settings
 
 

@@ -88,7 +88,7 @@ def test_output_file_show_source_statistics_and_color(flagged, tmp_path):
     from optlint.output import format_text
 
     findings = []
-    from optlint.linter import check_path
+    from optlint.static.linter import check_path
     from optlint.config import FileConfig, resolve_settings
 
     findings = check_path(str(flagged), resolve_settings(FileConfig())).findings
@@ -222,13 +222,13 @@ def test_flake8_and_the_cli_find_the_same_on_every_fixture():
 def test_flake8_plugin_never_analyzes_a_file_without_optimizer_text(tmp_path, monkeypatch):
     import ast
 
-    import optlint.checker
+    import optlint.static.checker
     from optlint.flake8_plugin import Plugin
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("check_text ran on a file the text pre-filter rules out")
 
-    monkeypatch.setattr(optlint.checker, "check_text", must_not_run)
+    monkeypatch.setattr(optlint.static.checker, "check_text", must_not_run)
     plain = "def add(a, b):\n    return a + b\n"
     path = tmp_path / "utils.py"
     path.write_text(plain)
@@ -236,8 +236,8 @@ def test_flake8_plugin_never_analyzes_a_file_without_optimizer_text(tmp_path, mo
     monkeypatch.undo()
     # a file that could hold a finding is analyzed from the tree flake8 built (no second parse)
     parsed = []
-    real = optlint.checker.check_text
-    monkeypatch.setattr(optlint.checker, "check_text", lambda *a, tree=None, **k: parsed.append(tree) or real(*a, tree=tree, **k))
+    real = optlint.static.checker.check_text
+    monkeypatch.setattr(optlint.static.checker, "check_text", lambda *a, tree=None, **k: parsed.append(tree) or real(*a, tree=tree, **k))
     tree = ast.parse(FLAGGED)
     found = list(Plugin(tree, str(tmp_path / "train.py"), FLAGGED.splitlines(True)).run())
     assert parsed == [tree] and [f[2].split()[0] for f in found] == ["OPT001"]

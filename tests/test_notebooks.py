@@ -208,7 +208,7 @@ SOURCES = st.lists(st.text(), max_size=4) | st.text()
     st.booleans(),
 )
 def test_source_spans_agree_with_json(cells, other, indent, ascii_only):
-    from optlint.notebook import source_spans
+    from optlint.static.notebook import source_spans
 
     text = json.dumps({"x": other, "cells": cells, "metadata": other}, indent=indent, ensure_ascii=ascii_only)
     spans = source_spans(text)

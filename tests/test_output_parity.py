@@ -16,7 +16,7 @@ from pathlib import Path
 
 from conftest import FIXTURES
 from optlint.config import FileConfig, resolve_settings
-from optlint.linter import check_path
+from optlint.static.linter import check_path
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "fixture_findings.json"
 

@@ -7,7 +7,7 @@ import sys
 import dataclasses
 
 from conftest import FIXTURES
-from optlint.linter import check_path
+from optlint.static.linter import check_path
 
 
 def _all_fixture_files():

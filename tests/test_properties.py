@@ -12,8 +12,8 @@ import libcst as cst
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 
-from optlint.apply_fixes import apply_edits, fix_text
-from optlint.checker import check_text
+from optlint.static.apply_fixes import apply_edits, fix_text
+from optlint.static.checker import check_text
 from optlint.config import FileConfig, resolve_settings
 
 ALL = resolve_settings(FileConfig(), ["ALL"])

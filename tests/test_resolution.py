@@ -14,7 +14,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider, QualifiedNameSource
 
 from conftest import static_fixtures
-from optlint.source import decode
+from optlint.static.source import decode
 from optlint.static.locate import SourceText
 from optlint.static.model.scopes import FileModel
 from optlint.static.model.values import Resolver, Where

@@ -15,7 +15,7 @@ import pytest
 from conftest import run_cli
 from click.testing import CliRunner
 
-from optlint.linter import check_path
+from optlint.static.linter import check_path
 from optlint.cli import main
 from optlint.config import FileConfig, resolve_settings
 from optlint.runner import check_files

@@ -15,7 +15,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Callable
 
-from optlint.source import too_long_a_chain
+from optlint.static.source import too_long_a_chain
 from optlint.static.locate import SourceText, Span
 
 

@@ -24,10 +24,10 @@ import stat
 import sys
 import tempfile
 
-from optlint.checker import check_text
+from optlint.static.checker import check_text
 from optlint.findings import FileResult, Finding
-from optlint.source import SourceError, decode, python_ast
-from optlint.source import error_finding as _error
+from optlint.static.source import SourceError, decode, python_ast
+from optlint.static.source import error_finding as _error
 
 MAX_PASSES = 4  # a fix can expose another (ruff loops the same way)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -181,7 +181,7 @@ def _unfixed(result: FileResult) -> FileResult:
 def _fix_file(path: str, shown: str, data: bytes, result: FileResult, settings) -> FileResult:
     notebook = shown.endswith(".ipynb")
     if notebook:
-        from optlint import notebook as nb
+        from optlint.static import notebook as nb
 
         virtual = nb.load(data)
         original = virtual.text

@@ -1,15 +1,15 @@
 """Check one file on disk: read it, check it as Python or as a notebook, fix it when asked.
 
-The top of the per-file pipeline, above the text checker (optlint.checker), notebooks
-(optlint.notebook) and the fix loop (optlint.apply_fixes), none of which imports this module.
+The top of the per-file pipeline, above the text checker (optlint.static.checker), notebooks
+(optlint.static.notebook) and the fix loop (optlint.static.apply_fixes), none of which imports this module.
 """
 
 from __future__ import annotations
 
-from optlint.checker import check_text
+from optlint.static.checker import check_text
 from optlint.findings import FileResult
 from optlint.settings import Settings
-from optlint.source import SourceError, decode, error_finding
+from optlint.static.source import SourceError, decode, error_finding
 
 
 def check_source(path: str, data: bytes, settings: Settings) -> FileResult:
@@ -24,7 +24,7 @@ def check_source(path: str, data: bytes, settings: Settings) -> FileResult:
 
 
 def check_notebook(path: str, data: bytes, settings: Settings) -> FileResult:
-    from optlint import notebook  # JSON handling: only for notebooks
+    from optlint.static import notebook  # JSON handling: only for notebooks
 
     return notebook.check(path, data, settings)  # cells, magics and broken cells are its job
 
@@ -45,6 +45,6 @@ def check_path(path: str, settings: Settings, display: str | None = None) -> Fil
     result = check_source(shown, data, settings)
     if not (settings.fix or settings.diff) or result.error:
         return result
-    from optlint.apply_fixes import fix_file
+    from optlint.static.apply_fixes import fix_file
 
     return fix_file(path, shown, data, result, settings)

@@ -13,7 +13,7 @@ import sys
 import tokenize
 
 from optlint.findings import FileResult, Finding, Position
-from optlint.source import ANALYSIS_RECURSION_LIMIT, SourceError, error_finding, parse, python_ast
+from optlint.static.source import ANALYSIS_RECURSION_LIMIT, SourceError, error_finding, parse, python_ast
 from optlint.settings import Settings
 
 _FILE_NOQA = re.compile(r"^[ \t]*#[ \t]*optlint:[ \t]*noqa(?::[ \t]*(?P<codes>[A-Z]+[0-9]+(?:[, \t]+[A-Z]+[0-9]+)*))?", re.M)

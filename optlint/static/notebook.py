@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from optlint.findings import FileResult, Finding, Position
-from optlint.source import SourceError, error_finding
+from optlint.static.source import SourceError, error_finding
 
 _MAGIC = re.compile(r"^\s*(?:[%!]|\w[\w.]*\s*=\s*[%!]|[\w.]+\?{1,2}\s*$)")
 
@@ -345,7 +345,7 @@ def check(path: str, data: bytes, settings) -> FileResult:
 
 def check_virtual(path: str, virtual: VirtualSource, settings) -> FileResult:
     """Findings on the joined text; a cell that does not parse alone is set aside first."""
-    from optlint.checker import check_text
+    from optlint.static.checker import check_text
 
     result = check_text(path, virtual.text, settings)
     if result.error and not virtual.broken:
@@ -356,7 +356,7 @@ def check_virtual(path: str, virtual: VirtualSource, settings) -> FileResult:
 
 
 def _set_aside_broken_cells(virtual: VirtualSource) -> None:
-    from optlint.source import parse, python_ast
+    from optlint.static.source import parse, python_ast
 
     for (_, _, position), body in zip(virtual.cells, virtual.bodies):
         _, error = python_ast(body)
