@@ -72,7 +72,7 @@ def test_file_this_python_cannot_compile_is_never_fixed(tmp_path):
 
 def test_fix_guard_drops_only_the_fix_that_breaks_the_file(monkeypatch):
     # Version independent: one fix's edit leaves an unclosed bracket, the other is fine.
-    from optlint import apply_fixes
+    from optlint.static import apply_fixes
     from optlint.static.apply_fixes import fix_text
     from optlint.static.checker import check_text
     from optlint.config import FileConfig, resolve_settings
@@ -150,7 +150,7 @@ def test_file_not_writable_by_its_mode_is_refused_and_others_still_fixed(tmp_pat
 def test_file_this_user_may_not_write_is_refused(tmp_path, monkeypatch):
     # The mode allows writing, the operating system does not (another owner, an ACL, a
     # read-only mount): os.access decides, as root cannot be made to see it otherwise.
-    from optlint import apply_fixes
+    from optlint.static import apply_fixes
 
     target = tmp_path / "theirs.py"
     original = copy("latin1.py", target)
@@ -176,7 +176,7 @@ def test_read_only_file_also_reports_the_finding_it_could_not_fix(tmp_path):
 
 
 def test_file_edited_during_the_fix_is_not_overwritten(tmp_path, monkeypatch):
-    from optlint import apply_fixes
+    from optlint.static import apply_fixes
 
     target = tmp_path / "train.py"
     copy("latin1.py", target)
@@ -227,7 +227,7 @@ def test_lone_cr_mid_file_keeps_rows_and_fix_position(tmp_path):
 
 @pytest.mark.parametrize("source", [FLAGGED.replace("\n", "\r"), FLAGGED], ids=["cr", "lf"])
 def test_stdin_fix_never_prints_empty_stdout(source, monkeypatch):
-    from optlint import apply_fixes
+    from optlint.static import apply_fixes
 
     fixed = run("check", "-", "--fix", input=source)
     assert fixed.stdout and fixed.stdout != source
