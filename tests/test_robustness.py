@@ -373,6 +373,7 @@ def test_a_worker_that_dies_costs_one_file(tmp_path, monkeypatch):
         (tmp_path / f"good{i:02}.py").write_text(FLAGGED)
     (tmp_path / "crash.py").write_text(FLAGGED)
     monkeypatch.setattr(optlint.runner, "check_one", _crash_on_marked_files)  # workers fork with it
+    monkeypatch.setattr(optlint.runner, "MIN_BYTES_FOR_POOL", 0)  # a pool even for small files
     settings = resolve_settings(FileConfig())
     files = sorted(str(p) for p in tmp_path.iterdir())
     results = check_files(files, settings, jobs=2)
