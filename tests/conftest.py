@@ -73,10 +73,10 @@ from hypothesis import HealthCheck, settings as hypothesis_settings  # noqa: E40
 # `.ci/run` also runs the property tests with `--hypothesis-profile=long` (20x the examples,
 # 10 to 15 minutes on 2 cores).
 hypothesis_settings.register_profile(
-    "ci", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+    "ci", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 )
 hypothesis_settings.register_profile(
-    "long", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+    "long", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 )
 hypothesis_settings.load_profile("ci")
 
