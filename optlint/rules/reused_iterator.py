@@ -37,7 +37,13 @@ class ReusedParamIterator(Rule):
         "params = model.parameters()\nif kind == 'sgd':\n    opt = SGD(params, lr=0.1)\nelse:\n    opt = Adam(params)\n",
     )
     INVALID = ("params = model.parameters()\nn = len(list(params))\nopt = SGD(params, lr=0.1)\n",)
-    REQUIRES = ("parameters", r"parameters\s*\(")
+    # A one-shot iterator bound to a name: `x = <...>.parameters(`, `x = filter(` / `map(` /
+    # `iter(` / `chain(`, or `x = (` (a generator), also through `:=` and line continuations.
+    REQUIRES = (
+        "parameters",
+        r"parameters\s*\(",
+        r"=\s*(?:\\\s*)*(?:\(|[^\n]*?\.(?:named_)?parameters\s*\(|(?:\w+\.)*(?:filter|map|iter|chain)\s*\()",
+    )
 
     def check(self, ctx) -> Iterator[RawFinding]:
         from optlint.static.model.scopes import BindingKind
