@@ -9,7 +9,8 @@ import tokenize
 
 import hypothesmith
 import libcst as cst
-from hypothesis import example, given, note
+from hypothesis import example, given, note, settings
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from optlint.static.apply_fixes import apply_edits, fix_text
@@ -38,6 +39,12 @@ def test_any_python_program_is_checked_without_internal_error(source):
     compile(fixed, "fixed.py", "exec")  # --fix output always parses
 
 
+#: hypothesmith's LibCST-node strategy spends ~0.3 s drawing each module (the check itself
+#: is milliseconds): a fifth of the profile's examples keeps the default run within minutes.
+LIBCST_MODULES = max(10, hypothesis_settings.default.max_examples // 5)
+
+
+@settings(max_examples=LIBCST_MODULES)
 @given(hypothesmith.from_node(cst.Module))
 def test_any_libcst_module_is_checked_without_internal_error(source):
     result = check_text("generated.py", source, UNFILTERED)
