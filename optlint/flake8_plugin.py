@@ -67,7 +67,9 @@ class Plugin:
             from optlint.registry import all_rules
 
             exact = sorted(code for code in cls._named if code in all_rules())
-            cls._settings[config_path] = resolve_settings(config, extend_select=exact)
+            settings = resolve_settings(config, extend_select=exact)
+            settings.fix_edits = False  # flake8 shows no fixes: never render them (no LibCST)
+            cls._settings[config_path] = settings
         return cls._settings[config_path]
 
     def run(self):
@@ -76,7 +78,6 @@ class Plugin:
         from optlint.static.checker import check_text
 
         settings = self.settings_for(self.filename)
-        settings.fix_edits = False  # flake8 shows no fixes: never render them (no LibCST)
         text = "".join(self.lines)
         # The pre-filter before anything else: on most files this is the whole cost.
         if not settings.firing([rule for rule in settings.static_rules if rule.code in settings.enabled], text):

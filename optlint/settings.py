@@ -195,15 +195,21 @@ class Settings:
                     tests[pattern] = (2, re.compile(pattern).search)
         return tests
 
+    @cached_property
+    def _ordered_requirements(self) -> dict[str, list[str]]:
+        """Each rule's patterns, cheapest test first."""
+        tests = self._tests
+        return {code: sorted(patterns, key=lambda p: tests[p][0]) for code, patterns in self._requirements.items()}
+
     def firing(self, rules: list[Rule], text: str) -> list[Rule]:
         """The text pre-filter: the rules that can possibly report anything in `text`.
         Each distinct pattern is tested at most once per text, cheapest first."""
         tests = self._tests
+        ordered = self._ordered_requirements
         verdicts: dict[str, bool] = {}
         out = []
         for rule in rules:
-            patterns = sorted(self._requirements[rule.code], key=lambda p: tests[p][0])
-            for pattern in patterns:
+            for pattern in ordered[rule.code]:
                 verdict = verdicts.get(pattern)
                 if verdict is None:
                     verdict = verdicts[pattern] = bool(tests[pattern][1](text))

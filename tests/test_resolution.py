@@ -23,7 +23,7 @@ from optlint.static.model.values import Resolver, Where
 def _model(text: str):
     model = FileModel(ast.parse(text))
     source = SourceText(text)
-    return model, Resolver(model, source.short), source
+    return model, Resolver(model, source), source
 
 
 @pytest.mark.parametrize("path", static_fixtures(), ids=lambda p: p.name)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 from typing import Iterator
 
 from optlint.rules.base import RawFinding, Rule
@@ -170,6 +171,4 @@ def _message(call, group, modules: list[str]) -> str:
 
 
 def _is_parameters_call(node) -> bool:
-    import ast
-
     return any(isinstance(n, ast.Attribute) and n.attr in ("parameters", "named_parameters") for n in ast.walk(node))

@@ -23,8 +23,7 @@ class FileContext:
         self.settings = settings
         self.source = SourceText(text)
         self.model = FileModel(tree)
-        self.resolver = Resolver(self.model, self.source.short)
-        self.resolver.source = self.source
+        self.resolver = Resolver(self.model, self.source)
 
     @cached_property
     def params(self):

@@ -148,9 +148,10 @@ ARGS_NAMES = frozenset({"args", "opt", "opts", "hparams", "cfg", "config", "flag
 class Resolver:
     """Name, value and container resolution over one file's model."""
 
-    def __init__(self, model: FileModel, segment) -> None:
+    def __init__(self, model: FileModel, source) -> None:
         self.model = model
-        self.segment = segment  # segment(node, limit) -> one-line source text, for messages
+        self.source = source  # the file's SourceText: exact segments for fixes
+        self.segment = source.short  # one-line, shortened text of a node, for messages
 
     # -- names --------------------------------------------------------------------------
 
