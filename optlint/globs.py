@@ -17,6 +17,7 @@ with ruff's anchoring (https://docs.astral.sh/ruff/settings/#exclude):
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 
@@ -78,15 +79,18 @@ class Globs:
             if not rel:
                 return False
             return any(
-                "/" not in p.rstrip("/") and not p.startswith("./") and _match(self._name_spec(p), rel, is_dir)
+                "/" not in p.rstrip("/") and not p.startswith("./") and _match(_name_spec(p), rel, is_dir)
                 for p in self.patterns
             )
         if rel == ".":
             return False
         return _match(self.spec, rel, is_dir)
 
-    def _name_spec(self, pattern: str):
-        return _spec(_lines(pattern))
+
+
+@functools.lru_cache(maxsize=256)
+def _name_spec(pattern: str) -> pathspec.PathSpec:
+    return _spec(_lines(pattern))
 
 
 def _spec(lines: list[str]) -> pathspec.PathSpec:
