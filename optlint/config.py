@@ -260,7 +260,7 @@ def _globs(value, key: str, where: str, folder: str) -> list[tuple[str, str]]:
 
     patterns = _string_list(value, key, where)
     for pattern in patterns:
-        problem = check_invalid(pattern.lstrip("!")) if pattern.strip() else "an empty pattern"
+        problem = check_invalid(pattern.lstrip("!")) if pattern.lstrip("!").strip() else "an empty pattern"
         if problem:
             raise ConfigError(f"{where}: `{key}` has an invalid glob {pattern!r}: {problem}")
     return [(pattern, folder) for pattern in patterns]

@@ -250,11 +250,6 @@ class Settings:
         """Whether exclude / extend-exclude names `path` itself (not its folders)."""
         return any(globs.match(path, is_dir) for globs in self._exclude)
 
-    def is_test_file(self, path: str) -> bool:
-        from optlint.globs import Globs
-
-        return any(Globs([p], root).match(path) for p, root in self.test_files)
-
     def codes_for(self, path: str) -> frozenset[str]:
         """The enabled codes minus those per-file-ignores (and test-files) turn off for `path`."""
         codes = self.enabled

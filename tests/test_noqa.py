@@ -99,3 +99,10 @@ def test_add_noqa_then_nothing_is_reported(tmp_path):
     assert "# noqa: E501, OPT001" not in text and "# noqa: OPT001, E501" in text
     after = run("check", "--extend-select", "OPT009", "t.py", cwd=tmp_path)
     assert after.exit_code == 0, after.output
+
+
+def test_a_colon_without_codes_suppresses_nothing_and_warns(tmp_path):
+    (tmp_path / "t.py").write_text(FLAGGED.replace("parameters())", "parameters())  # noqa: see the issue"))
+    result = run("check", "t.py", cwd=tmp_path)
+    assert result.exit_code == 1 and "t.py:2:7: OPT001" in result.stdout
+    assert "t.py:2: `# noqa:` has a `:` but no codes" in result.stderr

@@ -97,7 +97,7 @@ def _codes(text: str, row: int, where: str, warnings: list, ours_only: bool) -> 
             warnings.append((row, f"{where} names {token}, which is no optlint code; it is not applied"))
         else:
             others.append(token)
-    if not tokens:
+    if not tokens or not _CODE_LIKE.fullmatch(tokens[0]):
         warnings.append((row, f"{where} has a `:` but no codes; write `# noqa` for every code or list them (`# noqa: OPT001`)"))
         return None, others
     return ours, others
