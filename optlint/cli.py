@@ -48,14 +48,16 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
 @click.option("--diff", is_flag=True, help="Print a unified diff of what --fix would change; write nothing (also with --fix, as in ruff).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain (usage errors still exit 2).")
 @click.option("--force-exclude", is_flag=True, default=None, help="Apply exclude/extend-exclude to files named on the command line too (as pre-commit names them).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read settings from this TOML file.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read settings from this TOML file for every file (its globs relative to the working folder), instead of each file's nearest config.")
+@click.option("--isolated", is_flag=True, help="Ignore every config file (pyproject.toml, optlint.toml): defaults and the command line only.")
+@click.option("--add-noqa", is_flag=True, help="Add `# noqa: CODE` to every line with a finding (to adopt optlint on an existing codebase); writes the files.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--no-prefilter", is_flag=True, hidden=True, help="Parse every file (for testing the pre-filter).")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version, help="Show the version and exit.")
-def check(paths, select, ignore, extend_select, output_format, output_file, show_source, statistics, stdin_filename, fix, diff, exit_zero, force_exclude, config_path, quiet, jobs, no_prefilter) -> None:
+def check(paths, select, ignore, extend_select, output_format, output_file, show_source, statistics, stdin_filename, fix, diff, exit_zero, force_exclude, config_path, isolated, add_noqa, quiet, jobs, no_prefilter) -> None:
     """Check PATHS (files or folders; default: the current folder)."""
-    from optlint.config import ConfigError, UsageError, config_for, exclusions, resolve_settings, split_codes
+    from optlint.config import ConfigError, ConfigResolver, Selection, UsageError, split_codes
     from optlint.discovery import discover, force_excluded
     from optlint.output import FORMATTERS, format_statistics, format_text
     from optlint.runner import check_files
@@ -65,43 +67,70 @@ def check(paths, select, ignore, extend_select, output_format, output_file, show
         raise click.UsageError("`-` (standard input) must be the only path")
     if stdin_filename is not None and paths != ["-"]:
         raise click.UsageError("--stdin-filename names standard input: pass `-` as the only path")
+    if add_noqa and (fix or diff or paths == ["-"]):
+        raise click.UsageError("--add-noqa writes files: it cannot be combined with --fix, --diff or standard input")
+
+    def configure(settings) -> None:
+        settings.prefilter = not no_prefilter
+        settings.fix, settings.diff = fix and not diff, diff
+        # Fix edits are rendered (through LibCST) only where something shows or applies them.
+        settings.fix_edits = fix or diff or statistics or output_format in ("json", "json-lines", "sarif")
+
+    def warn(message: str) -> None:
+        click.echo(f"optlint: warning: {message}", err=True)
+
     try:
-        config = config_for(paths, config_path)
-        settings = resolve_settings(
-            config,
-            split_codes(select, "--select") or None,
-            split_codes(ignore, "--ignore"),
-            split_codes(extend_select, "--extend-select"),
+        cli = Selection(
+            split_codes(select, "--select") or None, split_codes(extend_select, "--extend-select"), split_codes(ignore, "--ignore")
         )
+        resolver = ConfigResolver(config_path, isolated, cli, configure, warn)
+        if paths == ["-"]:
+            resolver.settings_for(stdin_filename or ".")
+        else:
+            for given in paths:
+                resolver.settings_for(given)  # every config error before any file is read
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
     except ConfigError as exc:
         click.echo(f"optlint: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
 
-    settings.prefilter = not no_prefilter
-    settings.fix, settings.diff = fix and not diff, diff
-    # Fix edits are rendered (through LibCST) only where something shows or applies them.
-    settings.fix_edits = fix or diff or statistics or output_format in ("json", "json-lines", "sarif")
-    force = config.force_exclude if force_exclude is None else force_exclude
-    if paths == ["-"] and force and stdin_filename and force_excluded(stdin_filename, exclusions(config), str(config.root)):
-        # as ruff does for editors: an excluded buffer is not checked, and --fix hands it back as is
-        files, missing, results = [], [], []
-        if fix and not diff:
-            sys.stdout.buffer.write(sys.stdin.buffer.read())
-            sys.stdout.flush()
-    elif paths == ["-"]:
-        files, missing = [], []
-        results = [_check_stdin(stdin_filename or "-", settings)]
-        if fix and not diff and results[0].fixed_output is not None:
-            sys.stdout.buffer.write(results[0].fixed_output)  # ruff's convention: the fixed code
-            sys.stdout.flush()
-    else:
-        found = discover(paths, exclusions(config), force_exclude=force, root=str(config.root))
-        files, missing = found.files, found.missing
-        for problem in missing:
+    try:
+        if paths == ["-"]:
+            stdin_settings = resolver.settings_for(stdin_filename or ".")
+            force = stdin_settings.force_exclude if force_exclude is None else force_exclude
+        if paths == ["-"] and force and stdin_filename and force_excluded(stdin_filename, resolver):
+            # as ruff does for editors: an excluded buffer is not checked, and --fix hands it back as is
+            files, missing, results = [], [], []
+            if fix and not diff:
+                sys.stdout.buffer.write(sys.stdin.buffer.read())
+                sys.stdout.flush()
+        elif paths == ["-"]:
+            files, missing = [], []
+            results = [_check_stdin(stdin_filename or "-", stdin_settings)]
+            if fix and not diff and results[0].fixed_output is not None:
+                sys.stdout.buffer.write(results[0].fixed_output)  # ruff's convention: the fixed code
+                sys.stdout.flush()
+        else:
+            found = discover(paths, resolver, force_exclude=force_exclude)
+            files, missing = found.files, found.missing
+            for problem in missing:
+                click.echo(f"optlint: error: {problem}", err=True)
+            results = found.problems + check_files(files, resolver.settings_for, jobs)
+    except ConfigError as exc:  # a config met in a subfolder on the walk
+        click.echo(f"optlint: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    for result in results:
+        for message in result.warnings:
+            warn(message)
+    if add_noqa:
+        from optlint.static.add_noqa import add_noqa_to_files
+
+        added, problems = add_noqa_to_files(results)
+        for problem in problems:
             click.echo(f"optlint: error: {problem}", err=True)
-        results = found.problems + check_files(files, settings, jobs)
+        click.echo(f"Added {added} noqa directive{'s' if added != 1 else ''}.", err=True)
+        sys.exit(EXIT_ERROR if problems else EXIT_CLEAN)
 
     findings = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key())
     fixed = sum(r.fixed for r in results)

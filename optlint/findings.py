@@ -48,3 +48,5 @@ class FileResult:
     fixed: int = 0  # findings fixed (or that --diff would fix)
     diff: str | None = None  # unified diff, with --diff
     fixed_output: bytes | None = None  # the fixed file, when fixing standard input
+    #: "path:row: message" for what was read but not applied (a `# noqa: opt001` in lowercase)
+    warnings: list[str] = field(default_factory=list)

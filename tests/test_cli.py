@@ -260,7 +260,7 @@ def test_console_script_entry_point_works():
     [
         (b"tool = 5\n", "`tool` must be a table"),
         (b"[tool.optlint]\nselect = ['OPT001']  # caf\xe9\n", "not UTF-8"),
-        (b"x = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "nested too deeply"),
+        (b"[tool.optlint]\nx = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "nested too deeply"),
     ],
     ids=["tool-not-a-table", "invalid-utf8", "nested-100k"],
 )
