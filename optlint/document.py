@@ -9,6 +9,7 @@ Nothing here imports torch or the code it reads.
 from __future__ import annotations
 
 import dataclasses
+import os
 
 from optlint.findings import FileResult, Finding
 from optlint.settings import Settings
@@ -42,8 +43,10 @@ def settings_for(path: str) -> tuple[Settings, bool]:
     from optlint.config import ConfigError, config_for, exclusions, resolve_settings
     from optlint.discovery import force_excluded
 
+    # A buffer not saved yet: its folder decides (the config lookup starts from what exists).
+    anchor = path if os.path.exists(path) else (os.path.dirname(path) or ".")
     try:
-        config = config_for([path], None)
+        config = config_for([anchor], None)
         settings = resolve_settings(config)
     except ConfigError as exc:
         raise SettingsError(str(exc)) from None

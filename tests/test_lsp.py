@@ -154,6 +154,23 @@ async def test_diagnostics_are_what_check_reports_and_follow_edits(client: Langu
     assert _check_json(ignored) == []
     assert await _diagnostics(client, _open(client, ignored, SOURCE)) == []
 
+    # an invalid config is a message naming it (as `check` exits 2 naming it), not a crash
+    broken = project / "broken"
+    broken.mkdir()
+    (broken / "pyproject.toml").write_text("[tool.optlint]\nselect = 3\n")
+    assert await _diagnostics(client, _open(client, broken / "new.py", SOURCE)) == []  # not saved yet
+    (broken / "t.py").write_text(SOURCE, encoding="utf-8")
+    assert _cli(["check", "t.py"], broken).exit_code == 2
+    [message] = client.messages
+    assert message.type == types.MessageType.Error and "select" in message.message
+
+    # an unsaved buffer (no file yet) is checked too
+    untitled = "untitled:Untitled-1"
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(uri=untitled, language_id="python", version=1, text=SOURCE))
+    )
+    assert [d.code for d in await _diagnostics(client, untitled)] == ["OPT001"]
+
 
 def _apply(text: str, edits: list[types.TextEdit]) -> str:
     """Apply LSP text edits (UTF-16 positions) as an editor would."""
