@@ -148,6 +148,20 @@ async def test_diagnostics_are_what_check_reports_and_follow_edits(client: Langu
     )
     assert await _diagnostics(client, uri) == []
 
+    # on save the file's settings are read again: a config edited meanwhile applies
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=SOURCE)],
+        )
+    )
+    assert [d.code for d in await _diagnostics(client, uri)] == ["OPT001"]
+    config = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(config + 'ignore = ["OPT001"]\n')
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert await _diagnostics(client, uri) == []
+    (project / "pyproject.toml").write_text(config)
+
     # per-file-ignores of the project's pyproject.toml apply, as in `optlint check`
     ignored = project / "ignored.py"
     ignored.write_text(SOURCE, encoding="utf-8")
