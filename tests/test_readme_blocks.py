@@ -17,7 +17,6 @@ import sys
 import tomllib
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from conftest import FIXTURES, ROOT
