@@ -8,6 +8,7 @@ Nothing here imports torch or the code it reads.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 
@@ -68,6 +69,8 @@ def fix_document(path: str, text: str, settings: Settings, unsafe: bool = False,
     it), through the same fix loop as ``--fix`` (which keeps only fixes this Python compiles)."""
     from optlint.static.apply_fixes import fix_text
 
+    settings = copy.copy(settings)
+    settings.unsafe_fixes = unsafe  # for a fix loop that reads the level itself (`--unsafe-fixes`)
     result = check_document(path, text, settings)
     if result.error:
         return text, result, 0
