@@ -205,10 +205,14 @@ def _apply(text: str, edits: list[types.TextEdit]) -> str:
     return text
 
 
+def _cli_knows_safety() -> bool:
+    return any("--unsafe-fixes" in p.opts for p in main.commands["check"].params)
+
+
 def _fixed_by_cli(path: Path, unsafe: bool) -> str:
     """What `optlint check --fix` writes (with --unsafe-fixes when asked and available)."""
     args = ["check", "--fix", "-", "--stdin-filename", path.name]
-    if unsafe and any("--unsafe-fixes" in p.opts for p in main.commands["check"].params):
+    if unsafe and _cli_knows_safety():
         args.insert(2, "--unsafe-fixes")
     return _cli(args, path.parent, stdin=path.read_text(encoding="utf-8")).stdout
 
@@ -299,6 +303,19 @@ async def test_fix_all_with_unsafe_fixes_is_what_fix_writes_and_notebook_cells_g
     )
     for other in cell_uris[:2]:
         assert await _diagnostics(client, other) == []
+
+    # its quick fix edits the cell: the cell then holds what `--fix` writes into the notebook
+    [quick] = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=cell_uris[2]),
+            range=diagnostic.range,
+            context=types.CodeActionContext(diagnostics=[diagnostic]),
+        )
+    )
+    assert quick.kind == types.CodeActionKind.QuickFix
+    fixed_cell = _apply(cells[2], quick.edit.changes[cell_uris[2]])
+    _cli(["check", "--fix", *(["--unsafe-fixes"] if _cli_knows_safety() else []), "nb.ipynb"], project)
+    assert json.loads(notebook.read_text())["cells"][2]["source"] == fixed_cell
 
 
 def test_server_without_the_extra_says_what_to_install(tmp_path):

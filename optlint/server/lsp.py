@@ -8,7 +8,7 @@
   the title and are never "preferred"; display-only fixes are not offered), verified to
   compile like ``--fix``; and ``source.fixAll.optlint``, which applies the safe fixes through
   the same fix loop as ``--fix`` (unsafe ones too with the initialization option
-  ``{"unsafeFixes": true}``).
+  ``{"unsafeFixes": true}``). In a notebook, quick fixes apply to the cell they are in.
 - Hover on a finding: its rule, and a link to the rule page (also each diagnostic's
   ``codeDescription``), the URL the JSON output's ``url`` holds.
 
@@ -168,10 +168,9 @@ def lint_notebook(ls: OptlintServer, notebook_uri: str) -> None:
             index = (finding.cell or 1) - 1
             if not 0 <= index < len(documents):
                 continue
-            # Fix edits of notebooks are not offered as code actions (yet): diagnostics and hover only.
-            shown = Finding(finding.path, finding.code, finding.message, finding.location, finding.end_location, finding.noqa_row, None, finding.cell)
+            # A notebook finding's fix edits count rows in its cell: quick fixes apply to the cell.
             doc = documents[index]
-            per_cell[index].append((shown, _diagnostic(shown, _lines(doc.source), doc.position_codec)))
+            per_cell[index].append((finding, _diagnostic(finding, _lines(doc.source), doc.position_codec)))
     for doc, pairs in zip(documents, per_cell):
         _publish(ls, doc.uri, pairs, doc.version)
 
@@ -186,11 +185,17 @@ def _wanted(only: list[str] | None, kind: str) -> bool:
 def _quick_fix(ls: OptlintServer, uri: str, text: str, lines, codec, finding: Finding, diagnostic) -> types.CodeAction | None:
     from optlint.static.apply_fixes import apply_edits, compile_problem
 
+    from optlint.static.source import SourceError
+
     level = fix_applicability(finding.fix)
     if level not in (SAFE, UNSAFE):
         return None  # display-only: shown in the message, never applied
-    if compile_problem(apply_edits(text, [finding])[0]) is not None:
-        return None  # as --fix: never offer what this Python cannot compile
+    try:
+        fixed = apply_edits(text, [finding])[0]
+    except SourceError:  # an edit outside this document (a notebook fix reaching another cell)
+        return None
+    if compile_problem(fixed) is not None:
+        return None  # as --fix: never offer what this Python cannot compile (nor a cell with magics)
     edits = [
         types.TextEdit(range=_range(lines, codec, e["location"], e["end_location"]), new_text=e["content"])
         for e in finding.fix["edits"]
@@ -223,7 +228,8 @@ def code_actions(ls: OptlintServer, params: types.CodeActionParams) -> list[type
                 action = _quick_fix(ls, uri, text, lines, codec, finding, diagnostic)
                 if action is not None:
                     actions.append(action)
-    if _wanted(only, FIX_ALL) and any(f.fix is not None for f, _ in pairs):
+    in_notebook = ls.workspace.get_notebook_document(cell_uri=uri) is not None
+    if _wanted(only, FIX_ALL) and not in_notebook and any(f.fix is not None for f, _ in pairs):
         path = _path(uri)
         settings = _settings(ls, path)
         if settings is not None:
