@@ -19,7 +19,6 @@ negotiated another) is applied here, at the edge.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 
@@ -34,7 +33,6 @@ from optlint.registry import all_rules
 
 FIX_ALL = "source.fixAll.optlint"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # rows as Python (and LSP) break them
-log = logging.getLogger(__name__)
 
 
 class OptlintServer(LanguageServer):
