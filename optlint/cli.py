@@ -17,8 +17,20 @@ from optlint import __version__
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
+def _version(ctx: click.Context, _param, value: bool) -> None:
+    """One ``--version`` (``optlint --version`` and ``optlint check --version`` alike), ruff's shape."""
+    if value and not ctx.resilient_parsing:
+        click.echo(f"optlint {__version__}")
+        ctx.exit(0)
+
+
+_VERSION_OPTION = click.option(
+    "--version", is_flag=True, expose_value=False, is_eager=True, callback=_version, help="Show the version and exit."
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
-@click.version_option(__version__, "--version", prog_name="optlint")
+@_VERSION_OPTION
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Find PyTorch optimizers that weight-decay biases, norms and other no-decay parameters."""
@@ -28,10 +40,10 @@ def main(ctx: click.Context) -> None:
         ctx.exit(EXIT_CLEAN)
 
 
-def _version(ctx: click.Context, _param, value: bool) -> None:
-    if value and not ctx.resilient_parsing:
-        click.echo(f"optlint {__version__}")
-        ctx.exit(0)
+def _formats() -> list[str]:
+    from optlint.output import OUTPUT_FORMATS
+
+    return list(OUTPUT_FORMATS)
 
 
 @main.command()
@@ -39,7 +51,10 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (replaces the default set). ALL for every rule.")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the selection.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "json-lines", "github", "sarif"]), default="text", show_default=True)
+@click.option("--output-format", "--format", "output_format", type=click.Choice(_formats()), default="text", show_default=True, envvar="OPTLINT_OUTPUT_FORMAT", help="How to print findings (ruff's formats; `text` is `concise`). --format is the older name.")
+@click.option("--color", "color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="Colour the text output: auto is on a terminal, unless NO_COLOR is set (FORCE_COLOR forces it).")
+@click.option("--show-files", is_flag=True, help="Print the files that would be checked, and exit.")
+@click.option("--show-settings", is_flag=True, help="Print the settings that apply to the first path (or the current folder), and exit.")
 @click.option("-o", "--output-file", type=click.Path(dir_okay=False), help="Write the report to this file instead of standard output.")
 @click.option("--show-source", is_flag=True, help="Show the source lines of each finding (text format).")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings.")
@@ -54,12 +69,12 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--no-prefilter", is_flag=True, hidden=True, help="Parse every file (for testing the pre-filter).")
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version, help="Show the version and exit.")
-def check(paths, select, ignore, extend_select, output_format, output_file, show_source, statistics, stdin_filename, fix, diff, exit_zero, force_exclude, config_path, isolated, add_noqa, quiet, jobs, no_prefilter) -> None:
+@_VERSION_OPTION
+def check(paths, select, ignore, extend_select, output_format, color, show_files, show_settings, output_file, show_source, statistics, stdin_filename, fix, diff, exit_zero, force_exclude, config_path, isolated, add_noqa, quiet, jobs, no_prefilter) -> None:
     """Check PATHS (files or folders; default: the current folder)."""
     from optlint.config import ConfigError, ConfigResolver, Selection, UsageError, split_codes
     from optlint.discovery import discover, force_excluded
-    from optlint.output import FORMATTERS, format_statistics, format_text
+    from optlint.output import SHOWS_EDITS, format_statistics, render, use_color
     from optlint.runner import check_files
 
     paths = list(paths) or ["."]
@@ -74,7 +89,7 @@ def check(paths, select, ignore, extend_select, output_format, output_file, show
         settings.prefilter = not no_prefilter
         settings.fix, settings.diff = fix and not diff, diff
         # Fix edits are rendered (through LibCST) only where something shows or applies them.
-        settings.fix_edits = fix or diff or statistics or output_format in ("json", "json-lines", "sarif")
+        settings.fix_edits = fix or diff or statistics or output_format in SHOWS_EDITS or output_format == "full"
 
     def warn(message: str) -> None:
         click.echo(f"optlint: warning: {message}", err=True)
@@ -94,6 +109,10 @@ def check(paths, select, ignore, extend_select, output_format, output_file, show
     except ConfigError as exc:
         click.echo(f"optlint: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    if show_settings:
+        first = (stdin_filename or ".") if paths == ["-"] else paths[0]
+        click.echo(_settings_report(first, resolver.settings_for(first)), nl=False)
+        return
 
     try:
         if paths == ["-"]:
@@ -116,6 +135,11 @@ def check(paths, select, ignore, extend_select, output_format, output_file, show
             files, missing = found.files, found.missing
             for problem in missing:
                 click.echo(f"optlint: error: {problem}", err=True)
+            if show_files:  # ruff's --show-files: what would be checked, sorted, nothing checked
+                from optlint.output import readable_path
+
+                click.echo("".join(f"{readable_path(os.path.abspath(p))}\n" for p in sorted(files)), nl=False)
+                sys.exit(EXIT_ERROR if missing else EXIT_CLEAN)
             results = found.problems + check_files(files, resolver.settings_for, jobs)
     except ConfigError as exc:  # a config met in a subfolder on the walk
         click.echo(f"optlint: error: {exc}", err=True)
@@ -139,12 +163,11 @@ def check(paths, select, ignore, extend_select, output_format, output_file, show
         report = "".join(r.diff for r in sorted(results, key=lambda r: r.path) if r.diff)
     elif statistics:
         report = format_statistics(findings, output_format)
-    elif output_format == "text":
-        sources = _sources(findings) if show_source else None
-        color = output_file is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-        report = format_text(findings, sources, color)
     else:
-        report = FORMATTERS[output_format](findings)
+        wants_source = output_format == "full" or (show_source and output_format in ("text", "concise"))
+        sources = _sources(findings) if wants_source else None
+        colored = output_file is None and use_color(color, sys.stdout.isatty())
+        report = render(output_format, findings, sources, colored)
     from optlint.output import ReportError, write_report
 
     try:  # with --fix and standard input, stdout holds the fixed code: the report goes to stderr
@@ -167,6 +190,27 @@ def check(paths, select, ignore, extend_select, output_format, output_file, show
     if diff:
         sys.exit(EXIT_FINDINGS if fixed else EXIT_CLEAN)
     sys.exit(EXIT_FINDINGS if findings else EXIT_CLEAN)
+
+
+def _settings_report(path: str, settings) -> str:
+    """``--show-settings``: where the settings of `path` come from and what they resolve to."""
+    lines = [
+        f"Resolved settings for: {os.path.abspath(path) if path != '-' else '-'}",
+        f"Settings path: {settings.config_path if settings.config_path is not None else '(none: defaults)'}",
+        "",
+        f"root = {settings.root!r}",
+        f"enabled = {sorted(settings.enabled)!r}",
+        f"fixable = {sorted(settings.fixable)!r}",
+        f"exclude = {[pattern for pattern, _ in settings.exclude]!r}",
+        f"respect-gitignore = {settings.respect_gitignore!r}",
+        f"force-exclude = {settings.force_exclude!r}",
+        f"per-file-ignores = {[(pattern, sorted(codes)) for pattern, _, codes in settings.per_file_ignores]!r}",
+        f"test-files = {[pattern for pattern, _ in settings.test_files]!r}",
+        f"test-files-ignore = {sorted(settings.test_files_ignore)!r}",
+        f"extra-optimizers = {sorted(settings.extra_optimizers)!r}",
+        f"max-file-size = {settings.max_file_size!r}",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _check_stdin(name: str, settings):

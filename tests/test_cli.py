@@ -54,7 +54,9 @@ def test_json_matches_output_contract(project):
     result = run("check", "--format", "json", "train.py", cwd=project)
     assert result.exit_code == 1
     [item] = json.loads(result.stdout)
-    assert set(item) == {"code", "message", "filename", "location", "end_location", "fix", "noqa_row", "url"}
+    # ruff's keys, `cell` included (null outside notebooks)
+    assert set(item) == {"cell", "code", "message", "filename", "location", "end_location", "fix", "noqa_row", "url"}
+    assert item["cell"] is None
     assert item["code"] == "OPT001"
     assert item["filename"] == str(project / "train.py")
     assert item["location"] == {"row": 2, "column": 7}
