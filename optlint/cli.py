@@ -280,6 +280,20 @@ def _summary(count: int, errors: int, checked: int, fixed: int = 0, diff: bool =
 
 
 @main.command()
+def server() -> None:
+    """Run the language server for editors (LSP over standard input/output; needs optlint[lsp])."""
+    from optlint.server import MISSING_EXTRA, start
+
+    try:
+        import lsprotocol  # noqa: F401
+        import pygls  # noqa: F401
+    except ImportError:
+        click.echo(f"optlint: error: {MISSING_EXTRA}", err=True)
+        sys.exit(EXIT_ERROR)
+    start()
+
+
+@main.command()
 @click.option("--format", "output_format", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
 def rules(output_format: str) -> None:
     """List every rule: code, name, default, where it runs, fixable."""

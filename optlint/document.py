@@ -41,18 +41,19 @@ def settings_for(path: str) -> tuple[Settings, bool]:
     """(settings, excluded) for a file at `path`: the config ``optlint check path`` reads, and
     whether its exclusions (``exclude``/``extend-exclude``, as ``--force-exclude`` applies
     them) leave the file out."""
-    from optlint.config import ConfigError, config_for, exclusions, resolve_settings
+    from optlint.config import ConfigError, ConfigResolver
     from optlint.discovery import force_excluded
 
     # A buffer not saved yet: its folder decides (the config lookup starts from what exists).
     anchor = path if os.path.exists(path) else (os.path.dirname(path) or ".")
     try:
-        config = config_for([anchor], None)
-        settings = resolve_settings(config)
+        # A new resolver each time: a config saved while the editor is open counts at once.
+        resolver = ConfigResolver()
+        settings = copy.copy(resolver.settings_for(anchor))
+        excluded = force_excluded(path, resolver)
     except ConfigError as exc:
         raise SettingsError(str(exc)) from None
     settings.fix_edits = True
-    excluded = force_excluded(path, exclusions(config), str(config.root))
     return settings, excluded
 
 
