@@ -8,10 +8,12 @@ model is not known without running it.
 A parameter's *role* is decided from the module that owns it and its attribute name first,
 then from its shape. The roles, in the order they win (every reason is kept for the report):
 
-0. user overrides: ``force_weight_decay`` / ``no_weight_decay`` globs on the canonical name,
-   and hints on the tensor itself: ``p._no_weight_decay = True`` (mamba_ssm marks ``A_log``,
-   ``D`` and ``dt_bias`` so) or ``p._optim = {"weight_decay": 0.0}`` (the state-spaces
-   repositories' per-tensor optimizer hints);
+0. user overrides: ``force_weight_decay`` / ``no_weight_decay`` globs on the canonical name
+   (role ``USER``); then hints on the tensor itself (role ``HINT``): ``p._no_weight_decay =
+   True`` (mamba_ssm marks ``A_log``, ``D`` and ``dt_bias`` so:
+   https://github.com/state-spaces/mamba) or ``p._optim = {"weight_decay": 0.0}`` (the
+   state-spaces repositories' per-tensor optimizer hints), and the same three names in a
+   mixer that owns ``A_log`` (ports that drop the mark);
 1. bias: an attribute named ``bias``, ``bias_*`` or ``*_bias`` (``bias_k``/``bias_v`` of
    ``nn.MultiheadAttention``, Transformer-XL's ``r_w_bias``/``r_r_bias``, a ``(C, 1)`` conv
    bias, a GRN bias ``(1, 1, 1, C)``), whatever its shape. References: timm
@@ -408,7 +410,7 @@ def _is_table_shape(shape: tuple) -> bool:
     return len(shape) >= 3 and shape[0] == 1 and not is_vector(shape)
 
 
-def _owner_roles(local: str, module, local_module: str, info: ParamInfo, opts: PolicyOptions, is_norm) -> list[tuple[str, str]]:
+def _owner_roles(local: str, module, local_module: str, opts: PolicyOptions, is_norm) -> list[tuple[str, str]]:
     """The roles that the module owning a parameter, and the attribute holding it, give."""
     reasons: list[tuple[str, str]] = []
     kind = type(module).__name__
@@ -426,9 +428,7 @@ def _owner_roles(local: str, module, local_module: str, info: ParamInfo, opts: P
 
 
 def _is_embedding(module) -> bool:
-    import torch.nn as nn
-
-    return isinstance(module, (nn.Embedding, nn.EmbeddingBag))
+    return isinstance(module, _weight_layer_types()[3:5])  # nn.Embedding, nn.EmbeddingBag
 
 
 def classify_with(model, opts: PolicyOptions) -> dict[int, ParamInfo]:
@@ -466,6 +466,7 @@ def classify_with(model, opts: PolicyOptions) -> dict[int, ParamInfo]:
         return info.shape if info.shaped else None
 
     norm_cache: dict[int, bool] = {}
+    torch_layers = _weight_layer_types() + _norm_types()
 
     def is_norm(module, local_module: str) -> bool:
         if id(module) not in norm_cache:
@@ -477,8 +478,8 @@ def classify_with(model, opts: PolicyOptions) -> dict[int, ParamInfo]:
         reasons: list[tuple[str, str]] = []
         bare = True  # held by no torch layer: a parameter a model's author declared
         for local, module, local_module in owners[key]:
-            reasons += _owner_roles(local, module, local_module, info, opts, is_norm)
-            bare = bare and not isinstance(module, _weight_layer_types() + _norm_types())
+            reasons += _owner_roles(local, module, local_module, opts, is_norm)
+            bare = bare and not isinstance(module, torch_layers)
         if opts.exclude_1d and info.shaped and is_vector(info.shape):
             reasons.append((VECTOR, f"a vector of shape {info.shape}" if info.ndim > 1 else f"{info.ndim}-D"))
         embedding_table = any(role == EMBEDDING for role, _ in reasons)

@@ -133,7 +133,8 @@ def deliver(error: OptimizerConfigError, on_finding) -> None:
 def check_together(optimizers, model, on_finding="warn", *, select=None, ignore=None, **options) -> list[RuntimeFinding]:
     """Check `optimizers` (one or a list) against `model` and deliver a report if anything is
     found; what the trainer integrations run once, before the first optimizer step."""
-    findings = check_optimizer(optimizers, model, select=select, ignore=ignore, **options)
+    optimizers = as_optimizers(optimizers, "check_together")  # a trainer's wrapper, unwrapped
+    findings = check_optimizer(optimizers if len(optimizers) > 1 else optimizers[0], model, select=select, ignore=ignore, **options)
     if findings:
         deliver(OptimizerConfigError(report(optimizers, findings), findings), on_finding)
     return findings
