@@ -18,6 +18,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
 import optlint  # noqa: E402
+from optlint.runtime import OptimizerConfigWarning  # noqa: E402
 
 
 def _library(name: str):
@@ -143,7 +144,7 @@ def test_hugging_face_callback(tmp_path):
     with pytest.raises(optlint.OptimizerConfigError, match=r"OPT101 `bert.embeddings.LayerNorm.weight`"):
         _hf_run(tmp_path, OptlintTrainerCallback(), optimizers=(lambda m: torch.optim.AdamW(m.parameters(), weight_decay=0.01), None))
     warned = OptlintTrainerCallback(on_finding="warn", select=["OPT101"])
-    with pytest.warns(optlint.runtime.OptimizerConfigWarning, match="OPT101"):
+    with pytest.warns(OptimizerConfigWarning, match="OPT101"):
         _hf_run(tmp_path, warned, optimizers=(lambda m: torch.optim.AdamW(m.parameters(), weight_decay=0.01), None))
     assert {f.code for f in warned.findings} == {"OPT101"}
 
@@ -161,7 +162,7 @@ def test_accelerate_one_liner():
         net = _net()
         net, opt, batches = accelerator.prepare(net, build(net), _batches())
         if expected:
-            with pytest.warns(optlint.runtime.OptimizerConfigWarning, match=r"problems in AdamW's param groups"):
+            with pytest.warns(OptimizerConfigWarning, match=r"problems in AdamW's param groups"):
                 findings = check(accelerator, on_finding="warn")
         else:
             findings = check(accelerator)

@@ -150,13 +150,11 @@ def unshaped_error(function: str, unshaped: list[str]) -> ValueError:
 
 
 def unwrap_optimizer(optimizer):
-    """The torch optimizer inside a trainer's wrapper (accelerate's AcceleratedOptimizer,
-    Lightning's LightningOptimizer), or `optimizer` itself."""
+    """The torch optimizer inside a trainer's wrapper (accelerate's AcceleratedOptimizer, itself
+    an Optimizer subclass; Lightning's LightningOptimizer), or `optimizer` itself."""
     for _ in range(4):
-        if isinstance(optimizer, torch.optim.Optimizer):
-            return optimizer
         inner = getattr(optimizer, "optimizer", None) or getattr(optimizer, "_optimizer", None)
-        if inner is None:
+        if not isinstance(inner, torch.optim.Optimizer) or inner is optimizer:
             return optimizer
         optimizer = inner
     return optimizer

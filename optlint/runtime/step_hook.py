@@ -115,8 +115,7 @@ class _BuiltOptimizers:
             self._original = None
 
     def add(self, optimizer) -> None:
-        if not any(ref() is optimizer for ref in self._refs[-8:]):
-            self._refs.append(weakref.ref(optimizer))
+        self._refs.append(weakref.ref(optimizer))
 
     def live(self) -> list:
         alive = [ref for ref in self._refs if ref() is not None]
