@@ -11,6 +11,12 @@ Two positions whose paths part at two arms of the same statement never run on on
 (``Branches.exclusive``), which is what lets OPT008 and value resolution treat
 ``if opt == "sgd": ... elif ...`` as alternatives rather than a sequence.
 
+Early exits end a path: what follows an ``if`` whose arms but one end in ``return``,
+``raise``, ``continue`` or ``break`` runs only through the arm that falls through, so the
+rest of the enclosing block is walked *inside* that arm (its block stays on the path).
+``if a: return f(p)`` / ``elif b: return g(p)`` / ``h(p)`` are then three alternatives for
+every path question (OPT008's uses, the bindings that reach a use), not a sequence.
+
 CPython's parser builds the tree in C, positions included, about ten times faster than
 LibCST's; the walk below dispatches on node type through a dict, once per node.
 """
@@ -188,6 +194,8 @@ class FileModel:
         self.argparse: dict[str, ArgparseOption] = {}
         self.branches = Branches()
         self.parents: dict[int, ast.AST] = {}  # filled lazily by `parent_of`
+        #: id(statement or match_case) -> its branch path (what OPT008 reads for its uses)
+        self.statement_paths: dict[int, tuple[int, ...]] = {}
         self._scope = self.module_scope
         self._order = 0
         self._path: list[int] = []
@@ -227,17 +235,41 @@ class FileModel:
         statement = self._statement if self._scope.kind is not ScopeKind.LAMBDA else None
         return Site(node, self._scope, self._tick(), tuple(self._path), statement)
 
-    def _block(self, owner: int, arm: int, body: list) -> None:
+    def _open(self, owner: int, arm: int) -> int:
+        """Put a new block (arm `arm` of statement `owner`) on the path; the path's length
+        before it, to close it with `_close`."""
         self._block_ids += 1
         self.branches.arms[self._block_ids] = (owner, arm)
+        base = len(self._path)
         self._path.append(self._block_ids)
+        return base
+
+    def _close(self, base: int, body: list) -> tuple[int, ...] | None:
+        """Take the block (and any early-exit extension made inside it) off the path: the
+        path at its end when control can fall out of it, None when it always leaves."""
+        end = tuple(self._path) if _falls_through(body) else None
+        del self._path[base:]
+        return end
+
+    def _block(self, owner: int, arm: int, body: list) -> tuple[int, ...] | None:
+        base = self._open(owner, arm)
         self._visit_body(body)
-        self._path.pop()
+        return self._close(base, body)
+
+    def _continue_in(self, ends: list) -> None:
+        """After a statement whose arms end at `ends` (None: the arm always leaves), the
+        rest of the enclosing block runs only through the one arm that falls through, if
+        exactly one does: walk it on that arm's path."""
+        open_ends = [end for end in ends if end is not None]
+        if len(open_ends) == 1 and len(ends) > 1:
+            self._path[:] = open_ends[0]
 
     # -- the walk -----------------------------------------------------------------------
 
     def _visit_body(self, body: list) -> None:
+        paths = self.statement_paths
         for statement in body:
+            paths[id(statement)] = tuple(self._path)
             outer = self._statement
             if isinstance(statement, _SIMPLE_STATEMENTS):
                 self._statement = statement
@@ -443,13 +475,10 @@ class FileModel:
         self.visit(node.iter)
         self.loops.append(self.site(node))
         owner = id(node)
-        self._block_ids += 1
-        block = self._block_ids
-        self.branches.arms[block] = (owner, 0)
-        self._path.append(block)
+        base = self._open(owner, 0)
         self._bind_target(node.target, None, BindingKind.UNKNOWN)
         self._visit_body(node.body)
-        self._path.pop()
+        del self._path[base:]
         if node.orelse:
             self._block(owner, 0, node.orelse)
 
@@ -462,23 +491,28 @@ class FileModel:
     def _if(self, node: ast.If) -> None:
         self.visit(node.test)
         self.branches.tests[id(node)] = node.test
-        self._block(id(node), 0, node.body)
+        ends = [self._block(id(node), 0, node.body)]
         if node.orelse:
-            self._block(id(node), 1, node.orelse)
+            ends.append(self._block(id(node), 1, node.orelse))
+        elif ends[0] is None:
+            # `if c: return ...` with no else: what follows is the else arm.
+            self._open(id(node), 1)
+            return
+        else:
+            return
+        self._continue_in(ends)
 
     def _try(self, node) -> None:
         owner = id(node)
         self._block(owner, 0, node.body + node.orelse)
         for arm, handler in enumerate(node.handlers, 1):
-            self._block_ids += 1
-            self.branches.arms[self._block_ids] = (owner, arm)
-            self._path.append(self._block_ids)
+            base = self._open(owner, arm)
             if handler.type is not None:
                 self.visit(handler.type)
             if handler.name:
                 self._bind(handler.name, BindingKind.UNKNOWN)
             self._visit_body(handler.body)
-            self._path.pop()
+            del self._path[base:]
         self._visit_body(node.finalbody)
 
     def _with(self, node) -> None:
@@ -491,9 +525,8 @@ class FileModel:
     def _match(self, node: ast.Match) -> None:
         self.visit(node.subject)
         for arm, case in enumerate(node.cases):
-            self._block_ids += 1
-            self.branches.arms[self._block_ids] = (id(node), arm)
-            self._path.append(self._block_ids)
+            base = self._open(id(node), arm)
+            self.statement_paths[id(case)] = tuple(self._path)
             for child in ast.walk(case.pattern):
                 name = getattr(child, "name", None) or getattr(child, "rest", None)
                 if isinstance(name, str):
@@ -501,7 +534,7 @@ class FileModel:
             if case.guard is not None:
                 self.visit(case.guard)
             self._visit_body(case.body)
-            self._path.pop()
+            del self._path[base:]
 
     def _return(self, node: ast.Return) -> None:
         if node.value is not None:
@@ -553,6 +586,24 @@ class FileModel:
                 for child in ast.iter_child_nodes(parent):
                     self.parents[id(child)] = parent
         return self.parents.get(id(node))
+
+
+_LEAVING = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+
+
+def _falls_through(body: list) -> bool:
+    """Whether control can run off the end of `body` (it does not end in return, raise,
+    continue or break, nor in an if whose every arm does)."""
+    while body:
+        last = body[-1]
+        if isinstance(last, _LEAVING):
+            return False
+        if not isinstance(last, ast.If) or not last.orelse:
+            return True
+        if _falls_through(last.body):
+            return True
+        body = last.orelse
+    return True
 
 
 def dotted_name(node: ast.AST | None) -> str | None:

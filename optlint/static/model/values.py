@@ -16,6 +16,7 @@ Nothing here imports or runs the checked code.
 from __future__ import annotations
 
 import ast
+import bisect
 import math
 from dataclasses import dataclass, field, replace
 
@@ -28,6 +29,13 @@ MAX_INT_BITS = 256
 MAX_EXPONENT = 512
 #: How deep in-file calls are inlined (a helper calling a helper calling a helper).
 MAX_INLINE = 3
+#: Value resolution steps (``Resolver.evaluate`` calls) one file may take. Each binding's
+#: value is computed once per inlining context and depth (``wd = wd * 0.5`` under 20
+#: independent ifs costs hundreds of steps, not 2**20); past this bound every value is
+#: "not statically known", so a hostile file costs a bounded time and its unresolved decay
+#: is still reported as such. The training scripts of timm, pytorch/examples, OLMo and
+#: torchtitan take at most 100.
+MAX_STEPS = 50_000
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,10 @@ def unknown(text: str = "", source: str = "") -> Value:
     return Value(False, None, text, source)
 
 
+#: What every value is once a file has used up its MAX_STEPS.
+_EXHAUSTED = Value(False, None, "", "a file too costly to resolve (optlint's bound on value resolution)")
+
+
 def show(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
@@ -152,6 +164,11 @@ class Resolver:
         self.model = model
         self.source = source  # the file's SourceText: exact segments for fixes
         self.segment = source.short  # one-line, shortened text of a node, for messages
+        #: evaluate() calls so far in this file (bounded by MAX_STEPS)
+        self.steps = 0
+        #: (binding, id(env), depth) -> (env, value): each binding is resolved once per
+        #: context (the env is kept so its id cannot be reused while the entry lives)
+        self._binding_values: dict = {}
 
     # -- names --------------------------------------------------------------------------
 
@@ -163,9 +180,13 @@ class Resolver:
             if not bindings:
                 continue
             result: list[Binding] = []
-            for binding in reversed(bindings):
+            # Bindings are kept in walk order: skip the ones after the use at once (a name
+            # rebound thousands of times must not cost thousands of steps per use).
+            end = bisect.bisect_left(bindings, where.order, key=_order) if depth == 0 else len(bindings)
+            for index in range(end - 1, -1, -1):
+                binding = bindings[index]
                 if depth == 0:
-                    if binding.order >= where.order or exclusive(binding.path, where.path):
+                    if exclusive(binding.path, where.path):
                         continue
                     result.append(binding)
                     if where.path[: len(binding.path)] == binding.path:
@@ -279,6 +300,9 @@ class Resolver:
     def evaluate(self, node, where: Where, depth: int = 0) -> Value:
         if depth > MAX_DEPTH or node is None:
             return unknown()
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            return _EXHAUSTED
         if isinstance(node, ast.Constant):
             value = node.value
             if not _bounded(value) or isinstance(value, (bytes, complex)) or value is Ellipsis:
@@ -357,10 +381,20 @@ class Resolver:
         bindings = self.reaching(name, where)
         if not bindings:
             return unknown(name)
+        self.steps += len(bindings)  # every binding that reaches costs a step, remembered or not
         values = [self._evaluate_binding(name, b, where, depth) for b in bindings]
         return self.combine(values, name)
 
     def _evaluate_binding(self, name: str, binding: Binding, where: Where, depth: int) -> Value:
+        key = (binding, id(where.env), depth)
+        known = self._binding_values.get(key)
+        if known is not None:
+            return known[1]
+        value = self._resolve_binding(name, binding, where, depth)
+        self._binding_values[key] = (where.env, value)
+        return value
+
+    def _resolve_binding(self, name: str, binding: Binding, where: Where, depth: int) -> Value:
         if binding.kind is BindingKind.PARAM:
             argument = self.argument_of(name, binding, where)
             if argument is not None:
@@ -558,6 +592,10 @@ class Resolver:
                 if argument is not None:
                     return self.mapping(argument[0], argument[1], depth + 1)
         return None
+
+
+def _order(binding: Binding) -> int:
+    return binding.order
 
 
 def _merge(items: list, inner) -> bool:
