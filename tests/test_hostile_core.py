@@ -57,3 +57,202 @@ def test_constant_folding_is_bounded(tmp_path):
     target.write_text("import torch\nopt = torch.optim.SGD(m.parameters(), lr=0.1, weight_decay=9**9**9)\n")
     result = run("check", "-j", "1", str(target))
     assert result.returncode == 1 and "not statically known" in result.stdout
+
+
+# -- issue 22 items 6-8, issue 19 items 6-7: iterator reads, early exits, bounded work ----------
+
+import ast  # noqa: E402
+import textwrap  # noqa: E402
+
+import pytest  # noqa: E402
+
+from conftest import check_text  # noqa: E402
+
+
+def findings(source: str, code: str):
+    return [f for f in check_text(textwrap.dedent(source)) if f.code == code]
+
+
+PEEK = """
+    import torch
+    def build(model):
+        params = model.parameters()
+        {between}
+        return torch.optim.SGD(params, lr=0.1)
+"""
+
+
+def test_next_on_a_param_iterator_is_a_deliberate_read_not_a_reuse():
+    assert findings(PEEK.format(between="first = next(params)"), "OPT008") == []
+    assert findings(PEEK.format(between="first = params.__next__()"), "OPT008") == []
+    assert findings(PEEK.format(between="first = next(params, None)"), "OPT008") == []
+    # the same place consumed by a loop is a reuse
+    assert len(findings(PEEK.format(between="n = sum(1 for _ in params)"), "OPT008")) == 1
+
+
+def test_the_list_fix_is_never_offered_where_the_name_is_read_with_next():
+    # a list is not an iterator: `next(list(...))` raises TypeError, so no fix is offered
+    both = "first = next(params)\n        n = sum(1 for _ in params)"
+    (finding,) = findings(PEEK.format(between=both), "OPT008")
+    assert finding.fix is None
+    (finding,) = findings(PEEK.format(between="n = sum(1 for _ in params)"), "OPT008")
+    assert finding.fix is not None
+
+
+EARLY = """
+    import torch
+    def build(model, kind):
+        params = model.parameters()
+        if kind == "sgd":
+            {first}
+        elif kind == "adam":
+            return torch.optim.Adam(params)
+        return torch.optim.AdamW(params)
+"""
+
+
+def test_early_exits_end_a_path_for_opt008():
+    assert findings(EARLY.format(first="return torch.optim.SGD(params, lr=0.1)"), "OPT008") == []
+    assert findings(EARLY.format(first="raise ValueError(list(params))"), "OPT008") == []
+    # the sgd arm falls through: its consumer and the last one run on one path
+    (finding,) = findings(EARLY.format(first="opt = torch.optim.SGD(params, lr=0.1)"), "OPT008")
+    assert finding.location.row == 9
+
+
+DECAY_AFTER_EXIT = """
+    import torch
+    def build(model, frozen):
+        wd = 0.0
+        if frozen:
+            wd = 0.1
+            {leave}
+        return torch.optim.AdamW(model.parameters(), weight_decay=wd)
+"""
+
+
+def test_early_exits_end_a_path_for_values():
+    # a binding in an arm that returns never reaches what follows the if: wd is 0.0 there
+    assert findings(DECAY_AFTER_EXIT.format(leave="return None"), "OPT001") == []
+    assert findings(DECAY_AFTER_EXIT.format(leave="raise SystemExit"), "OPT001") == []
+    (finding,) = findings(DECAY_AFTER_EXIT.format(leave="print(wd)"), "OPT001")
+    assert "not statically known" in finding.message
+
+
+def test_early_exits_through_an_elif_chain_reach_the_model_paths():
+    from optlint.static.model.scopes import FileModel
+
+    tree = ast.parse(textwrap.dedent(EARLY.format(first="return torch.optim.SGD(params, lr=0.1)")))
+    model = FileModel(tree)
+    calls = {site.node.lineno: site for site in model.calls if getattr(site.node.func, "attr", "") in ("SGD", "Adam", "AdamW")}
+    for a, b in [(6, 8), (6, 9), (8, 9)]:
+        assert model.branches.exclusive(calls[a].path, calls[b].path), (a, b)
+    falls = ast.parse(textwrap.dedent(EARLY.format(first="opt = torch.optim.SGD(params, lr=0.1)")))
+    model = FileModel(falls)
+    calls = {site.node.lineno: site for site in model.calls if getattr(site.node.func, "attr", "") in ("SGD", "Adam", "AdamW")}
+    assert not model.branches.exclusive(calls[6].path, calls[9].path)
+
+
+# Worst shapes known for the flow model (issue 22 items 7-8): each generator takes a size n.
+
+def halving_under_ifs(n: int) -> str:
+    """`wd = wd * 0.5` under n independent ifs: 2**n paths to the optimizer."""
+    body = "".join(f"if c{i}:\n    wd = wd * 0.5\n" for i in range(n))
+    return f"import torch\nwd = 0.1\n{body}opt = torch.optim.AdamW(model.parameters(), weight_decay=wd)\n"
+
+
+def rebound_in_branches(n: int) -> str:
+    """One name rebound to a one-shot iterator in n branches, consumed in each."""
+    arms = "".join(
+        f"    if k == {i}:\n        params = model.parameters()\n        opt = torch.optim.SGD(params, lr=0.1)\n"
+        for i in range(n)
+    )
+    return f"import torch\ndef f(model, k):\n{arms}"
+
+
+def elif_chain(n: int) -> str:
+    """One iterator consumed once in each arm of an n-arm elif chain (every pair exclusive)."""
+    arms = "".join(f"    elif k == {i}:\n        opt = torch.optim.SGD(params, lr=0.1)\n" for i in range(1, n))
+    return (
+        "import torch\ndef f(model, k):\n    params = model.parameters()\n"
+        f"    if k == 0:\n        opt = torch.optim.SGD(params, lr=0.1)\n{arms}"
+    )
+
+
+def many_iterators(n: int) -> str:
+    """n names, each a one-shot iterator consumed twice: one walk per scope, not per name."""
+    lines = "".join(
+        f"    p{i} = model.parameters()\n    a{i} = torch.optim.SGD(p{i}, lr=0.1)\n    b{i} = list(p{i})\n"
+        for i in range(n)
+    )
+    return f"import torch\ndef f(model):\n{lines}"
+
+
+def decay_after_rebindings(n: int) -> str:
+    """n conditional rebindings of the decay, an optimizer after each (each use sees all)."""
+    body = "".join(
+        f"if c{i}:\n    wd = {i} * 1e-4\nopt{i} = torch.optim.AdamW(model.parameters(), weight_decay=wd)\n"
+        for i in range(n)
+    )
+    return f"import torch\nwd = 0.0\n{body}"
+
+
+SHAPES = [halving_under_ifs, rebound_in_branches, many_iterators, decay_after_rebindings]
+
+
+def work(source: str) -> int:
+    """Resolution steps, bindings scanned and path blocks visited in a full check of `source`
+    (every rule, as `optlint check` runs them): the work, counted, not timed."""
+    from optlint.config import FileConfig, resolve_settings
+    from optlint.static import checker, context
+
+    contexts = []
+    original = context.FileContext
+
+    class Counting(original):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            contexts.append(self)
+
+    settings = resolve_settings(FileConfig(), ["ALL"])
+    context.FileContext = Counting
+    try:
+        checker.check_text("shape.py", source, settings)
+    finally:
+        context.FileContext = original
+    (ctx,) = contexts
+    return ctx.resolver.steps + ctx.resolver.reach_steps + ctx.model.path_steps
+
+
+def _grows_linearly(shape, n: int) -> None:
+    small, large = work(shape(n)), work(shape(2 * n))
+    # doubling the input at most doubles the work (plus slack for constant costs)
+    assert large <= 2.2 * small + 200, (shape.__name__, small, large)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda shape: shape.__name__)
+def test_flow_model_work_grows_linearly_on_the_worst_shapes(shape):
+    _grows_linearly(shape, 60)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda shape: shape.__name__)
+def test_flow_model_work_grows_linearly_on_the_worst_shapes_at_scale(shape):
+    _grows_linearly(shape, 1000)
+
+
+@pytest.mark.parametrize("n", [60, 120])
+def test_an_elif_chain_costs_its_depth_squared_at_most(n):
+    # each arm's path holds every enclosing `else`: paths are as long as the chain is deep,
+    # and Python's parser refuses nesting much past a thousand levels
+    assert work(elif_chain(n)) <= 1.2 * n * n + 50 * n
+
+
+def test_value_resolution_is_memoized_and_bounded_per_file():
+    from optlint.static.model.values import MAX_STEPS
+
+    # 20 independent ifs: 2**20 paths, a few hundred steps
+    assert work(halving_under_ifs(20)) < 5_000
+    # past the bound a value is unknown, and the decay over all parameters is still reported
+    (finding,) = findings(halving_under_ifs(2000), "OPT001")
+    assert "not statically known" in finding.message
+    assert work(halving_under_ifs(2000)) < 4 * MAX_STEPS

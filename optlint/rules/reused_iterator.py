@@ -79,7 +79,7 @@ class ReusedParamIterator(Rule):
         stop = starts[later] if later < len(starts) else None
         low = bisect.bisect_right(positions, start)
         high = bisect.bisect_left(positions, stop) if stop is not None else len(positions)
-        consumed = _Consumed(uses.arm_of)
+        consumed = _Consumed(uses.arm_of, ctx.model)
         for position, node, path in name_uses[low:high]:
             first = consumed.on_a_path_with(path)
             consumed.add(path, position)
@@ -118,11 +118,13 @@ class _Consumed:
     another arm of the statement the new path's block belongs to.
     """
 
-    def __init__(self, arm_of) -> None:
+    def __init__(self, arm_of, model) -> None:
         self.arm_of = arm_of
+        self.model = model
         self.root = _Node()
 
     def on_a_path_with(self, path: tuple):
+        self.model.path_steps += len(path) + 1
         node = self.root
         for block in path:
             if node.first is not None:
@@ -139,6 +141,7 @@ class _Consumed:
         return node.first if node.first is not None else node.any_first()
 
     def add(self, path: tuple, position) -> None:
+        self.model.path_steps += len(path) + 1
         node = self.root
         for block in path:
             child = node.children.get(block)

@@ -196,6 +196,9 @@ class FileModel:
         self.parents: dict[int, ast.AST] = {}  # filled lazily by `parent_of`
         #: id(statement or match_case) -> its branch path (what OPT008 reads for its uses)
         self.statement_paths: dict[int, tuple[int, ...]] = {}
+        #: blocks visited by path questions asked of many uses at once (OPT008's): a work
+        #: count, so tests can bound the work on hostile shapes without timing it
+        self.path_steps = 0
         self._scope = self.module_scope
         self._order = 0
         self._path: list[int] = []

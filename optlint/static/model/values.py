@@ -36,6 +36,10 @@ MAX_INLINE = 3
 #: is still reported as such. The training scripts of timm, pytorch/examples, OLMo and
 #: torchtitan take at most 100.
 MAX_STEPS = 50_000
+#: At most this many bindings of one name are looked at for one use: a name rebound in
+#: thousands of branches, all of which may reach a use, is "not statically known" there
+#: (its value, not its qualname: the most recent binding is always among them).
+MAX_REACHING = 64
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,9 @@ class Resolver:
         self.segment = source.short  # one-line, shortened text of a node, for messages
         #: evaluate() calls so far in this file (bounded by MAX_STEPS)
         self.steps = 0
+        #: bindings looked at by reaching() so far (what a name rebound thousands of times
+        #: would cost per use if the scan were not cut at the use)
+        self.reach_steps = 0
         #: (binding, id(env), depth) -> (env, value): each binding is resolved once per
         #: context (the env is kept so its id cannot be reused while the entry lives)
         self._binding_values: dict = {}
@@ -174,6 +181,11 @@ class Resolver:
 
     def reaching(self, name: str, where: Where) -> list[Binding]:
         """The bindings of `name` that may reach the use, most recent first."""
+        return self._reaching(name, where)[0]
+
+    def _reaching(self, name: str, where: Where) -> tuple[list[Binding], bool]:
+        """``reaching``, and whether the list is complete (False when the scan stopped at
+        MAX_REACHING bindings of the name)."""
         exclusive = self.model.branches.exclusive
         for depth, scope in enumerate(where.scope.lookup_chain()):
             bindings = scope.bindings.get(name)
@@ -183,22 +195,28 @@ class Resolver:
             # Bindings are kept in walk order: skip the ones after the use at once (a name
             # rebound thousands of times must not cost thousands of steps per use).
             end = bisect.bisect_left(bindings, where.order, key=_order) if depth == 0 else len(bindings)
-            for index in range(end - 1, -1, -1):
+            self.reach_steps += 1
+            last = max(end - MAX_REACHING, 0)
+            complete = last == 0
+            for index in range(end - 1, last - 1, -1):
+                self.reach_steps += 1
                 binding = bindings[index]
                 if depth == 0:
                     if exclusive(binding.path, where.path):
                         continue
                     result.append(binding)
                     if where.path[: len(binding.path)] == binding.path:
+                        complete = True
                         break  # this binding always runs before the use: earlier ones are dead
                 else:
                     # An enclosing scope has run to its end before a nested function is called.
                     result.append(binding)
                     if not binding.path:
+                        complete = True
                         break
-            if result:
-                return result
-        return []
+            if result or not complete:
+                return result, complete
+        return [], True
 
     def argument_of(self, name: str, binding: Binding, where: Where):
         """For a parameter of an inlined call: (expr, Where) of the argument bound to it."""
@@ -378,9 +396,9 @@ class Resolver:
     def _evaluate_name(self, name: str, where: Where, depth: int) -> Value:
         if name in ("True", "False", "None"):  # only reachable as Name in very old trees
             return Value(True, {"True": True, "False": False, "None": None}[name], name)
-        bindings = self.reaching(name, where)
-        if not bindings:
-            return unknown(name)
+        bindings, complete = self._reaching(name, where)
+        if not bindings or not complete:
+            return unknown(name)  # unbound here, or the scan stopped before the oldest binding
         self.steps += len(bindings)  # every binding that reaches costs a step, remembered or not
         values = [self._evaluate_binding(name, b, where, depth) for b in bindings]
         return self.combine(values, name)
