@@ -256,3 +256,36 @@ def test_value_resolution_is_memoized_and_bounded_per_file():
     (finding,) = findings(halving_under_ifs(2000), "OPT001")
     assert "not statically known" in finding.message
     assert work(halving_under_ifs(2000)) < 4 * MAX_STEPS
+
+
+KWARGS = """
+    import torch
+    kw = {{"weight_decay": 0.0}}
+    {change}
+    opt = torch.optim.AdamW(model.parameters(), **kw)
+"""
+
+
+@pytest.mark.parametrize(
+    "change",
+    ['kw["weight_decay"] = args.wd', "kw.update(cfg)", "kw.setdefault('weight_decay', 0.1)", "tune(kw)",
+     "del kw['weight_decay']", 'kw["weight_decay"] += 0.1'],
+)
+def test_a_changed_kwargs_dict_is_not_a_constant(change):
+    (finding,) = findings(KWARGS.format(change=change), "OPT001")
+    assert "not statically known" in finding.message
+
+
+@pytest.mark.parametrize("change", ["", "print(kw)", "other = dict(kw)", 'x = kw["weight_decay"]'])
+def test_a_kwargs_dict_only_read_stays_a_constant(change):
+    assert findings(KWARGS.format(change=change), "OPT001") == []
+
+
+def test_a_dict_changed_after_the_optimizer_or_on_another_path_stays_a_constant():
+    after = 'kw = {"weight_decay": 0.0}\nopt = torch.optim.AdamW(model.parameters(), **kw)\nkw["weight_decay"] = 1.0\n'
+    assert findings("import torch\n" + after, "OPT001") == []
+    other_path = (
+        'import torch\nkw = {"weight_decay": 0.0}\nif a:\n    kw["weight_decay"] = 1.0\n    raise SystemExit\n'
+        "opt = torch.optim.AdamW(model.parameters(), **kw)\n"
+    )
+    assert findings(other_path, "OPT001") == []

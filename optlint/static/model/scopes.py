@@ -175,6 +175,18 @@ def _child_fields(kind: type) -> tuple[str, ...]:
     return fields
 
 
+#: Methods that change a dict (or list) in place.
+_MUTATING_METHODS = frozenset({
+    "update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__", "append", "extend", "insert",
+    "remove",
+})
+#: Callees known not to change the containers they are given (printing, copying, reading).
+_READ_ONLY_CALLEES = frozenset({
+    "print", "len", "repr", "str", "dict", "list", "tuple", "set", "sorted", "isinstance", "type", "id", "bool",
+    "dumps", "dump", "copy", "deepcopy", "info", "debug", "warning", "error", "log", "format", "pprint", "items",
+    "keys", "values", "get", "enumerate", "zip", "iter", "any", "all", "sum", "min", "max", "filter", "map",
+})
+
 _SIMPLE_STATEMENTS = (
     ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr, ast.Return, ast.Delete, ast.Raise, ast.Assert,
 )
@@ -199,6 +211,9 @@ class FileModel:
         #: blocks visited by path questions asked of many uses at once (OPT008's): a work
         #: count, so tests can bound the work on hostile shapes without timing it
         self.path_steps = 0
+        #: (id(scope), name) -> [(order, path)] where the container the name holds may be
+        #: changed in place: `kw["k"] = v`, `del kw["k"]`, `kw.update(...)`, `f(kw)`
+        self.mutations: dict[tuple[int, str], list[tuple[int, tuple[int, ...]]]] = {}
         self._scope = self.module_scope
         self._order = 0
         self._path: list[int] = []
@@ -213,7 +228,7 @@ class FileModel:
             ast.NamedExpr: self._named_expr,
             ast.For: self._for, ast.AsyncFor: self._for, ast.While: self._while,
             ast.If: self._if, ast.Try: self._try, ast.With: self._with, ast.AsyncWith: self._with,
-            ast.Match: self._match, ast.Call: self._call, ast.Return: self._return,
+            ast.Match: self._match, ast.Call: self._call, ast.Return: self._return, ast.Delete: self._delete,
             ast.ListComp: self._comprehension, ast.SetComp: self._comprehension,
             ast.GeneratorExp: self._comprehension, ast.DictComp: self._comprehension,
         }
@@ -233,6 +248,13 @@ class FileModel:
             Binding(self._tick(), tuple(self._path), kind, node, qualname, scope or self._scope,
                     statement=self._statement, **extra),
         )
+
+    def _mutated(self, node: ast.AST) -> None:
+        """`node` (a name, or the base of a subscript) may be changed in place here."""
+        while isinstance(node, ast.Subscript):
+            node = node.value
+        if isinstance(node, ast.Name):
+            self.mutations.setdefault((id(self._scope), node.id), []).append((self._tick(), tuple(self._path)))
 
     def site(self, node: ast.AST) -> Site:
         statement = self._statement if self._scope.kind is not ScopeKind.LAMBDA else None
@@ -427,6 +449,7 @@ class FileModel:
             self._bind_target(target.value, None, BindingKind.UNKNOWN)
         else:  # a subscript target: walk it for the calls it holds
             self.visit(target)
+            self._mutated(target)
 
     def _bind_self_attribute(self, target: ast.Attribute, value) -> None:
         self.visit(target.value)
@@ -466,6 +489,7 @@ class FileModel:
             self._bind(node.target.id, kind, node.value)
         else:
             self.visit(node.target)
+            self._mutated(node.target)
 
     def _named_expr(self, node: ast.NamedExpr) -> None:
         self.visit(node.value)
@@ -544,6 +568,12 @@ class FileModel:
             self.visit(node.value)
             self._scope.returns.append(self.site(node.value))
 
+    def _delete(self, node: ast.Delete) -> None:
+        self.generic(node)
+        for target in node.targets:
+            if isinstance(target, ast.Subscript):
+                self._mutated(target)
+
     def _comprehension(self, node) -> None:
         # Comprehension targets live in their own scope; the loop is recorded for the rules,
         # which read its target and conditions directly.
@@ -559,6 +589,21 @@ class FileModel:
             self._record_argparse(node)
         if isinstance(func, (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.IfExp)):
             self.calls.append(self.site(node))
+        # What the call may change comes after the call's own site: the call reads `kw` as
+        # it was.
+        if isinstance(func, ast.Attribute) and func.attr in _MUTATING_METHODS:
+            self._mutated(func.value)
+        elif node.args or node.keywords:
+            callee = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if callee not in _READ_ONLY_CALLEES:
+                # A container handed to a function may come back changed (`kw` in `f(kw)`;
+                # `**kw` is a copy).
+                for arg in node.args:
+                    if type(arg) is ast.Name:
+                        self._mutated(arg)
+                for keyword in node.keywords:
+                    if keyword.arg is not None and type(keyword.value) is ast.Name:
+                        self._mutated(keyword.value)
 
     def _record_argparse(self, node: ast.Call) -> None:
         flags: list[str] = []

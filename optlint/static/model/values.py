@@ -553,6 +553,20 @@ class Resolver:
 
     # -- containers ---------------------------------------------------------------------
 
+    def changed_in_place(self, name: str, binding: Binding, where: Where) -> bool:
+        """Whether the container `binding` gave `name` may be changed between it and the use
+        (an item set or deleted, a mutating method, the name handed to a function)."""
+        changes = self.model.mutations.get((id(binding.value_scope), name))
+        if not changes:
+            return False
+        if where.scope is not binding.value_scope:
+            return True  # a use in a nested function runs after the scope's changes
+        exclusive = self.model.branches.exclusive
+        return any(
+            binding.order < order < where.order and not exclusive(path, where.path) and not exclusive(path, binding.path)
+            for order, path in changes
+        )
+
     def sequence(self, node, where: Where, depth: int = 0):
         """The elements of a list/tuple literal, following local names; else None."""
         if depth > MAX_DEPTH:
@@ -604,6 +618,8 @@ class Resolver:
         if isinstance(node, ast.Name):
             bindings = self.reaching(node.id, where)
             if len(bindings) == 1 and bindings[0].kind is BindingKind.ASSIGN:
+                if self.changed_in_place(node.id, bindings[0], where):
+                    return None  # `kw["weight_decay"] = ...` or `kw.update(...)`: not the literal any more
                 return self.mapping(bindings[0].node, Where.of_binding(bindings[0], where.env), depth + 1)
             if len(bindings) == 1 and bindings[0].kind is BindingKind.PARAM:
                 argument = self.argument_of(node.id, bindings[0], where)
