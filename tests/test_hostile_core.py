@@ -289,3 +289,80 @@ def test_a_dict_changed_after_the_optimizer_or_on_another_path_stays_a_constant(
         "opt = torch.optim.AdamW(model.parameters(), **kw)\n"
     )
     assert findings(other_path, "OPT001") == []
+
+
+# -- issue 22 items 9-12: clear errors, notebooks, patches in the file's encoding ---------------
+
+ENCODED = "# -*- coding: {encoding} -*-\nimport torch\n# {text}\nopt = torch.optim.AdamW(model.parameters())  # {text}\n"
+TEXTS = {"latin-1": "Größe", "cp1252": "naïve “quotes” €", "shift_jis": "学習率", "gbk": "权重衰减", "euc_jp": "重み減衰"}
+
+
+@pytest.mark.parametrize("encoding", sorted(TEXTS))
+def test_diff_of_a_non_utf8_file_is_a_patch_in_its_encoding_that_git_applies(tmp_path, encoding):
+    patched, fixed = tmp_path / "patched", tmp_path / "fixed"
+    data = ENCODED.format(encoding=encoding, text=TEXTS[encoding]).encode(encoding)
+    for folder in (patched, fixed):
+        folder.mkdir()
+        (folder / "train.py").write_bytes(data)
+    result = subprocess.run([sys.executable, "-m", "optlint", "check", "--diff", "train.py"], cwd=patched, capture_output=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert TEXTS[encoding].encode(encoding) in result.stdout
+    (tmp_path / "p.patch").write_bytes(result.stdout)
+    applied = subprocess.run(["git", "apply", "-p0", str(tmp_path / "p.patch")], cwd=patched, capture_output=True, text=True)
+    assert applied.returncode == 0, applied.stderr
+    assert run("check", "--fix", "train.py", cwd=fixed).returncode == 0
+    assert (patched / "train.py").read_bytes() == (fixed / "train.py").read_bytes() != data
+
+
+def test_a_huge_integer_literal_says_what_is_wrong(tmp_path):
+    target = tmp_path / "train.py"
+    target.write_text("import torch\nx = " + "9" * 5000 + "\nopt = torch.optim.AdamW(model.parameters())\n")
+    result = run("check", str(target))
+    assert result.returncode == 2
+    assert "train.py:2:5: OPT000 integer literal too long: 5,000 digits" in result.stdout
+    assert "newer" not in result.stdout
+
+
+def test_diff_on_a_file_that_cannot_be_parsed_names_it_and_the_reason(tmp_path):
+    broken, good = tmp_path / "broken.py", tmp_path / "good.py"
+    broken.write_text("import torch\nopt = torch.optim.AdamW(model.parameters(\n")
+    good.write_text("import torch\nopt = torch.optim.AdamW(model.parameters())\n")
+    result = run("check", "--diff", str(broken), str(good))
+    assert result.returncode == 2
+    assert f"{broken}:2:" in result.stderr and "was never closed" in result.stderr
+    assert "+++ " in result.stdout and "good.py" in result.stdout  # the other file's patch is still there
+    assert "1 could not be checked" in result.stderr
+
+
+def _notebook(*cells) -> str:
+    import json
+
+    return json.dumps({
+        "cells": [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None} for c in cells],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+    })
+
+
+def test_a_notebook_with_a_number_python_cannot_read_is_a_clear_error_and_others_are_checked(tmp_path):
+    big = tmp_path / "big.ipynb"
+    big.write_text(_notebook("x = 1\n").replace('"metadata": {}, "nbformat"', '"metadata": {"n": ' + "9" * 5000 + '}, "nbformat"'))
+    good = tmp_path / "good.py"
+    good.write_text("import torch\nopt = torch.optim.AdamW(model.parameters())\n")
+    result = run("check", str(big), str(good))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "big.ipynb:1:" in result.stdout and "OPT000 invalid notebook JSON: a number of 5,000 digits" in result.stdout
+    assert "good.py:2:7: OPT001" in result.stdout
+
+
+def test_a_bracket_a_notebook_cell_opens_and_the_next_closes_is_opt000_in_both(tmp_path):
+    split = tmp_path / "split.ipynb"
+    split.write_text(_notebook("import torch\nopt = torch.optim.AdamW(\n", "    model.parameters())\n"))
+    result = run("check", str(split))
+    assert result.returncode == 2
+    assert "split.ipynb:cell 1:2:24: OPT000" in result.stdout and "never closed" in result.stdout
+    assert "split.ipynb:cell 2:1:" in result.stdout
+    joined = tmp_path / "joined.ipynb"
+    joined.write_text(_notebook("import torch\nopt = torch.optim.AdamW(\n    model.parameters())\n", "x = 1\n"))
+    result = run("check", str(joined))
+    assert result.returncode == 1 and "OPT000" not in result.stdout and "OPT001" in result.stdout
