@@ -17,7 +17,9 @@ class ReusedParamIterator(Rule):
         `filter(...)`, `map(...)`, a generator expression) bound to a name and used twice on
         one path of the same scope: two optimizers, a `len(list(params))` or a logging loop
         first. Uses in branches that exclude each other (`if opt == "sgd": ... else: ...`,
-        or after an `if` that returns) consume it once.
+        or `if ...: return f(params)` / `elif ...: return g(params)` and a use after them)
+        consume it once. `next(params)` and `params.__next__()` read the iterator on purpose
+        (to peek at a parameter): they are not a consumer.
     """
     why_bad = """
         The first consumer exhausts the iterator and the second receives nothing: an optimizer
@@ -32,10 +34,14 @@ class ReusedParamIterator(Rule):
     use_instead = """
         params = list(model.parameters())
     """
-    fix_safety = "Unsafe (the second consumer now gets the parameters): wraps the binding in `list(...)`."
+    fix_safety = (
+        "Unsafe (the second consumer now gets the parameters): wraps the binding in `list(...)`. "
+        "No fix is offered where the code reads the name with `next()`: a list is not an iterator."
+    )
     VALID = (
         "params = list(model.parameters())\na = len(params)\nb = sorted(params)\n",
         "params = model.parameters()\nif kind == 'sgd':\n    opt = SGD(params, lr=0.1)\nelse:\n    opt = Adam(params)\n",
+        "params = model.parameters()\nfirst = next(params)\nopt = SGD(params, lr=0.1)\n",
     )
     INVALID = ("params = model.parameters()\nn = len(list(params))\nopt = SGD(params, lr=0.1)\n",)
     # A one-shot iterator bound to a name: `x = <...>.parameters(`, `x = filter(` / `map(` /
