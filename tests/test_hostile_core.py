@@ -214,6 +214,7 @@ def work(source: str) -> int:
             contexts.append(self)
 
     settings = resolve_settings(FileConfig(), ["ALL"])
+    settings.fix_edits = False  # as `optlint check` reports in text: fixes are not rendered
     context.FileContext = Counting
     try:
         checker.check_text("shape.py", source, settings)
