@@ -219,6 +219,7 @@ class FileModel:
         self._path: list[int] = []
         self._block_ids = 0
         self._statement: ast.stmt | None = None
+        self._statement_path: tuple[int, ...] = ()
         self._saved: list[tuple[list[int], ast.stmt | None]] = []
         self._dispatch = {
             ast.FunctionDef: self._function, ast.AsyncFunctionDef: self._function,
@@ -254,7 +255,12 @@ class FileModel:
         while isinstance(node, ast.Subscript):
             node = node.value
         if isinstance(node, ast.Name):
-            self.mutations.setdefault((id(self._scope), node.id), []).append((self._tick(), tuple(self._path)))
+            self._changes(node.id)
+
+    def _changes(self, name: str) -> None:
+        # The last order given out (no tick of its own: this runs for many call arguments),
+        # and the path of the statement it sits in.
+        self.mutations.setdefault((id(self._scope), name), []).append((self._order, self._statement_path))
 
     def site(self, node: ast.AST) -> Site:
         statement = self._statement if self._scope.kind is not ScopeKind.LAMBDA else None
@@ -269,17 +275,19 @@ class FileModel:
         self._path.append(self._block_ids)
         return base
 
-    def _close(self, base: int, body: list) -> tuple[int, ...] | None:
-        """Take the block (and any early-exit extension made inside it) off the path: the
-        path at its end when control can fall out of it, None when it always leaves."""
+    def _block(self, owner: int, arm: int, body: list) -> None:
+        base = self._open(owner, arm)
+        self._visit_body(body)
+        del self._path[base:]  # the block, and any early-exit extension made inside it
+
+    def _arm(self, owner: int, arm: int, body: list) -> tuple[int, ...] | None:
+        """An if arm: the path at its end when control can fall out of it, None when it
+        always leaves (return, raise, continue, break)."""
+        base = self._open(owner, arm)
+        self._visit_body(body)
         end = tuple(self._path) if _falls_through(body) else None
         del self._path[base:]
         return end
-
-    def _block(self, owner: int, arm: int, body: list) -> tuple[int, ...] | None:
-        base = self._open(owner, arm)
-        self._visit_body(body)
-        return self._close(base, body)
 
     def _continue_in(self, ends: list) -> None:
         """After a statement whose arms end at `ends` (None: the arm always leaves), the
@@ -294,7 +302,7 @@ class FileModel:
     def _visit_body(self, body: list) -> None:
         paths = self.statement_paths
         for statement in body:
-            paths[id(statement)] = tuple(self._path)
+            paths[id(statement)] = self._statement_path = tuple(self._path)
             outer = self._statement
             if isinstance(statement, _SIMPLE_STATEMENTS):
                 self._statement = statement
@@ -518,9 +526,9 @@ class FileModel:
     def _if(self, node: ast.If) -> None:
         self.visit(node.test)
         self.branches.tests[id(node)] = node.test
-        ends = [self._block(id(node), 0, node.body)]
+        ends = [self._arm(id(node), 0, node.body)]
         if node.orelse:
-            ends.append(self._block(id(node), 1, node.orelse))
+            ends.append(self._arm(id(node), 1, node.orelse))
         elif ends[0] is None:
             # `if c: return ...` with no else: what follows is the else arm.
             self._open(id(node), 1)
@@ -591,19 +599,19 @@ class FileModel:
             self.calls.append(self.site(node))
         # What the call may change comes after the call's own site: the call reads `kw` as
         # it was.
-        if isinstance(func, ast.Attribute) and func.attr in _MUTATING_METHODS:
-            self._mutated(func.value)
-        elif node.args or node.keywords:
-            callee = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-            if callee not in _READ_ONLY_CALLEES:
-                # A container handed to a function may come back changed (`kw` in `f(kw)`;
-                # `**kw` is a copy).
-                for arg in node.args:
-                    if type(arg) is ast.Name:
-                        self._mutated(arg)
-                for keyword in node.keywords:
-                    if keyword.arg is not None and type(keyword.value) is ast.Name:
-                        self._mutated(keyword.value)
+        callee = func.attr if type(func) is ast.Attribute else getattr(func, "id", None)
+        if callee in _MUTATING_METHODS:
+            if type(func) is ast.Attribute:
+                self._mutated(func.value)
+        elif callee not in _READ_ONLY_CALLEES:
+            # A container handed to a function may come back changed (`kw` in `f(kw)`;
+            # `**kw` is a copy).
+            for arg in node.args:
+                if type(arg) is ast.Name:
+                    self._changes(arg.id)
+            for keyword in node.keywords:
+                if keyword.arg is not None and type(keyword.value) is ast.Name:
+                    self._changes(keyword.value.id)
 
     def _record_argparse(self, node: ast.Call) -> None:
         flags: list[str] = []

@@ -173,6 +173,7 @@ class Resolver:
         #: bindings looked at by reaching() so far (what a name rebound thousands of times
         #: would cost per use if the scan were not cut at the use)
         self.reach_steps = 0
+        self.complete = True  # whether the last reaching() list holds every binding that reaches
         #: (binding, id(env), depth) -> (env, value): each binding is resolved once per
         #: context (the env is kept so its id cannot be reused while the entry lives)
         self._binding_values: dict = {}
@@ -180,12 +181,11 @@ class Resolver:
     # -- names --------------------------------------------------------------------------
 
     def reaching(self, name: str, where: Where) -> list[Binding]:
-        """The bindings of `name` that may reach the use, most recent first."""
-        return self._reaching(name, where)[0]
+        """The bindings of `name` that may reach the use, most recent first.
 
-    def _reaching(self, name: str, where: Where) -> tuple[list[Binding], bool]:
-        """``reaching``, and whether the list is complete (False when the scan stopped at
-        MAX_REACHING bindings of the name)."""
+        Sets ``self.complete``: False when the scan stopped at MAX_REACHING bindings of the
+        name, so that older ones that may reach are not in the list.
+        """
         exclusive = self.model.branches.exclusive
         for depth, scope in enumerate(where.scope.lookup_chain()):
             bindings = scope.bindings.get(name)
@@ -194,15 +194,17 @@ class Resolver:
             result: list[Binding] = []
             # Bindings are kept in walk order: skip the ones after the use at once (a name
             # rebound thousands of times must not cost thousands of steps per use).
-            end = bisect.bisect_left(bindings, where.order, key=_order) if depth == 0 else len(bindings)
+            end = len(bindings)
+            if depth == 0 and end > 8:
+                end = bisect.bisect_left(bindings, where.order, key=_order)
             self.reach_steps += 1
-            last = max(end - MAX_REACHING, 0)
+            last = end - MAX_REACHING if end > MAX_REACHING else 0
             complete = last == 0
             for index in range(end - 1, last - 1, -1):
                 self.reach_steps += 1
                 binding = bindings[index]
                 if depth == 0:
-                    if exclusive(binding.path, where.path):
+                    if binding.order >= where.order or exclusive(binding.path, where.path):
                         continue
                     result.append(binding)
                     if where.path[: len(binding.path)] == binding.path:
@@ -215,8 +217,10 @@ class Resolver:
                         complete = True
                         break
             if result or not complete:
-                return result, complete
-        return [], True
+                self.complete = complete
+                return result
+        self.complete = True
+        return []
 
     def argument_of(self, name: str, binding: Binding, where: Where):
         """For a parameter of an inlined call: (expr, Where) of the argument bound to it."""
@@ -396,8 +400,8 @@ class Resolver:
     def _evaluate_name(self, name: str, where: Where, depth: int) -> Value:
         if name in ("True", "False", "None"):  # only reachable as Name in very old trees
             return Value(True, {"True": True, "False": False, "None": None}[name], name)
-        bindings, complete = self._reaching(name, where)
-        if not bindings or not complete:
+        bindings = self.reaching(name, where)
+        if not bindings or not self.complete:
             return unknown(name)  # unbound here, or the scan stopped before the oldest binding
         self.steps += len(bindings)  # every binding that reaches costs a step, remembered or not
         values = [self._evaluate_binding(name, b, where, depth) for b in bindings]
@@ -563,7 +567,7 @@ class Resolver:
             return True  # a use in a nested function runs after the scope's changes
         exclusive = self.model.branches.exclusive
         return any(
-            binding.order < order < where.order and not exclusive(path, where.path) and not exclusive(path, binding.path)
+            binding.order <= order < where.order and not exclusive(path, where.path) and not exclusive(path, binding.path)
             for order, path in changes
         )
 
