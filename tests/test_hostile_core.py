@@ -367,3 +367,32 @@ def test_a_bracket_a_notebook_cell_opens_and_the_next_closes_is_opt000_in_both(t
     joined.write_text(_notebook("import torch\nopt = torch.optim.AdamW(\n    model.parameters())\n", "x = 1\n"))
     result = run("check", str(joined))
     assert result.returncode == 1 and "OPT000" not in result.stdout and "OPT001" in result.stdout
+
+
+def test_opt008s_path_trie_agrees_with_pairwise_exclusion():
+    """The trie that keeps OPT008 linear answers exactly what comparing every pair would."""
+    import random
+
+    from optlint.rules.reused_iterator import _Consumed
+
+    class Counter:
+        path_steps = 0
+
+    rng = random.Random(22)
+    for _ in range(2000):
+        arms = {block: (rng.randrange(4), rng.randrange(3)) for block in range(1, 9)}
+
+        def exclusive(a, b):
+            for x, y in zip(a, b):
+                if x != y:
+                    return arms[x][0] == arms[y][0] and arms[x][1] != arms[y][1]
+            return False
+
+        consumed, seen = _Consumed(arms.__getitem__, Counter()), []
+        for index in range(6):
+            path = tuple(rng.randrange(1, 9) for _ in range(rng.randrange(4)))
+            first = consumed.on_a_path_with(path)
+            assert (first is not None) == any(not exclusive(q, path) for q in seen), (path, seen, arms)
+            assert first is None or not exclusive(seen[first], path)
+            consumed.add(path, index)
+            seen.append(path)
