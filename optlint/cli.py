@@ -161,6 +161,11 @@ def check(paths, select, ignore, extend_select, output_format, color, show_files
     stdin_fixed = paths == ["-"] and fix and not diff
     if diff:
         report = "".join(r.diff for r in sorted(results, key=lambda r: r.path) if r.diff)
+        # A patch holds no findings: a file that could not be checked is named on stderr.
+        for f in findings:
+            if f.code == "OPT000":
+                cell = f"cell {f.cell}:" if f.cell else ""
+                click.echo(f"optlint: error: {f.path}:{cell}{f.location.row}:{f.location.column}: {f.message}", err=True)
     elif statistics:
         report = format_statistics(findings, output_format)
     else:
@@ -268,7 +273,8 @@ def _sources(findings) -> dict:
 def _summary(count: int, errors: int, checked: int, fixed: int = 0, diff: bool = False) -> str:
     files = f"{checked} file{'s' if checked != 1 else ''} checked"
     if diff:
-        return f"Would fix {fixed} finding{'s' if fixed != 1 else ''} ({files})."
+        failed = f", {errors} could not be checked" if errors else ""
+        return f"Would fix {fixed} finding{'s' if fixed != 1 else ''} ({files}{failed})."
     if fixed:
         return f"Fixed {fixed} finding{'s' if fixed != 1 else ''}, {count} remaining ({files})."
     if not count:

@@ -26,7 +26,7 @@ import tempfile
 
 from optlint.static.checker import check_text
 from optlint.findings import FileResult, Finding
-from optlint.static.source import SourceError, decode, python_ast
+from optlint.static.source import SourceError, decode, in_file_encoding, python_ast
 from optlint.static.source import error_finding as _error
 
 MAX_PASSES = 4  # a fix can expose another (ruff loops the same way)
@@ -200,7 +200,7 @@ def _fix_file(path: str, shown: str, data: bytes, result: FileResult, settings) 
         patch = nb.diff(virtual, text, shown, unified_diff) if settings.diff else None
     else:
         new_data = text.encode(source.encoding)
-        patch = unified_diff(original, text, shown) if settings.diff else None
+        patch = in_file_encoding(unified_diff(original, text, shown), source.encoding) if settings.diff else None
     if settings.diff:
         after.diff, after.fixed = patch, fixed
         return after
