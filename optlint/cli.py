@@ -44,7 +44,8 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
 @click.option("--show-source", is_flag=True, help="Show the source lines of each finding (text format).")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings.")
 @click.option("--stdin-filename", help="The name of the file read from standard input (`-`), for messages and per-file-ignores.")
-@click.option("--fix", is_flag=True, help="Apply fixes and write the files (fixes are unsafe: they change training, on purpose).")
+@click.option("--fix", is_flag=True, help="Apply safe fixes and write the files (a safe fix changes only the decay of the parameters its finding names).")
+@click.option("--unsafe-fixes/--no-unsafe-fixes", default=False, help="Also apply and show unsafe fixes (the finding says what to check first).")
 @click.option("--diff", is_flag=True, help="Print a unified diff of what --fix would change; write nothing (also with --fix, as in ruff).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain (usage errors still exit 2).")
 @click.option("--force-exclude", is_flag=True, default=None, help="Apply exclude/extend-exclude to files named on the command line too (as pre-commit names them).")
@@ -53,7 +54,7 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--no-prefilter", is_flag=True, hidden=True, help="Parse every file (for testing the pre-filter).")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version, help="Show the version and exit.")
-def check(paths, select, ignore, extend_select, output_format, output_file, show_source, statistics, stdin_filename, fix, diff, exit_zero, force_exclude, config_path, quiet, jobs, no_prefilter) -> None:
+def check(paths, select, ignore, extend_select, output_format, output_file, show_source, statistics, stdin_filename, fix, unsafe_fixes, diff, exit_zero, force_exclude, config_path, quiet, jobs, no_prefilter) -> None:
     """Check PATHS (files or folders; default: the current folder)."""
     from optlint.config import ConfigError, UsageError, config_for, exclusions, resolve_settings, split_codes
     from optlint.discovery import discover, force_excluded
@@ -81,6 +82,7 @@ def check(paths, select, ignore, extend_select, output_format, output_file, show
 
     settings.prefilter = not no_prefilter
     settings.fix, settings.diff = fix and not diff, diff
+    settings.unsafe_fixes = unsafe_fixes
     # Fix edits are rendered (through LibCST) only where something shows or applies them.
     settings.fix_edits = fix or diff or statistics or output_format in ("json", "json-lines", "sarif")
     force = config.force_exclude if force_exclude is None else force_exclude
@@ -113,7 +115,7 @@ def check(paths, select, ignore, extend_select, output_format, output_file, show
     elif output_format == "text":
         sources = _sources(findings) if show_source else None
         color = output_file is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-        report = format_text(findings, sources, color)
+        report = format_text(findings, sources, color, fixable=settings.applies)
     else:
         report = FORMATTERS[output_format](findings)
     from optlint.output import ReportError, write_report
@@ -126,6 +128,8 @@ def check(paths, select, ignore, extend_select, output_format, output_file, show
 
     errors = sum(1 for r in results if r.error)
     summary = _summary(len(findings), errors, len(results), fixed, diff)
+    if not diff:
+        summary += _fixable_summary(findings, settings)
     if not quiet and not (missing and summary.startswith("All checks passed")):  # a path was missing
         click.echo(summary, err=True)
 
@@ -190,6 +194,19 @@ def _sources(findings) -> dict:
         except (OSError, ValueError, KeyError, IndexError, SourceError):
             out[key] = None
     return out
+
+
+def _fixable_summary(findings, settings) -> str:
+    """ruff's second summary line: how many findings `--fix` would fix, and how many more
+    `--unsafe-fixes` would (empty when there is nothing to say)."""
+    fixable = sum(1 for f in findings if f.code in settings.fixable and f.applicability == "safe")
+    hidden = sum(1 for f in findings if f.code in settings.fixable and f.applicability == "unsafe")
+    if settings.unsafe_fixes:
+        fixable, hidden = fixable + hidden, 0
+    hint = f" ({hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the `--unsafe-fixes` option)" if hidden else ""
+    if fixable:
+        return f"\n[*] {fixable} fixable with the `--fix` option{hint}."
+    return f"\nNo fixes available{hint}." if hidden else ""
 
 
 def _summary(count: int, errors: int, checked: int, fixed: int = 0, diff: bool = False) -> str:

@@ -29,11 +29,14 @@ class Style:
         return f"\x1b[{code}m{text}\x1b[0m" if self.enabled else text
 
 
-def format_text(findings: list[Finding], sources: dict | None = None, color: bool = False) -> str:
+def format_text(findings: list[Finding], sources: dict | None = None, color: bool = False, fixable=None) -> str:
+    """ruff's text format; `fixable(finding)` says which findings get ruff's `[*]` mark
+    (those whose fix `--fix` would apply)."""
     style = Style(color)
     out = []
     for f in findings:
-        out.append(f"{style(_where(f), '1')}: {style(f.code, '1;31')} {f.message}\n")
+        mark = " [*]" if fixable is not None and fixable(f) else ""
+        out.append(f"{style(_where(f), '1')}: {style(f.code, '1;31')}{mark} {f.message}\n")
         if sources is not None:
             out.append(_excerpt(f, sources.get((f.path, f.cell)), style))
     return "".join(out)

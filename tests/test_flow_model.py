@@ -172,8 +172,10 @@ def test_the_complementary_split_is_fixed_on_both_sides():
     assert len(found) == 2 and [f.fix is not None for f in found] == [True, False]
     assert "the fix on line 5 rewrites this test too" in found[1].message
     fixed, _ = apply_edits(source, [f for f in found if f.fix])
-    assert "if p.ndim >= 2]" in fixed and "if p.ndim < 2]" in fixed
-    assert "nd = [" not in fixed  # the word list only those tests read goes with them
+    # the shape test joins the name test (what the names kept undecayed stays undecayed)
+    assert "if p.squeeze().ndim >= 2 and not any(x in n for x in nd)]" in fixed
+    assert "if p.squeeze().ndim < 2 or any(x in n for x in nd)]" in fixed
+    assert "nd = [" in fixed  # the word list is never deleted
     compile(fixed, "fixed.py", "exec")
 
 

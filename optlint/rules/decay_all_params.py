@@ -86,7 +86,7 @@ class DecayAllParams(Rule):
     REQUIRES = ("parameters", r"parameters\s*\(", OPTIMIZER_NAMES)
 
     def check(self, ctx) -> Iterator[RawFinding]:
-        from optlint.static.fix.edits import NoFix
+        from optlint.static.fix.edits import NoFix, caveat_note
         from optlint.static.fix.split_groups import build_fix
 
         reported: set[int] = set()
@@ -107,7 +107,7 @@ class DecayAllParams(Rule):
                 fix = build_fix(call, ctx.resolver)
             except NoFix as exc:
                 reason = str(exc)
-            message = _message(call, group, modules) + (f" (no automatic fix: {reason})" if reason else "")
+            message = _message(call, group, modules) + (f" (no automatic fix: {reason})" if reason else "") + caveat_note(fix)
             yield self.finding(call.node, message, fix=fix, no_fix=reason)
 
 

@@ -61,7 +61,7 @@ class ManualPenaltyAllParams(Rule):
 
 
 def _fix(penalty):
-    from optlint.static.fix.edits import RawEdit, RawFix
+    from optlint.static.fix.edits import NoFix, RawEdit, RawFix
     from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
 
     var = penalty.var
@@ -71,10 +71,12 @@ def _fix(penalty):
         first = node.body[0]
         if first.lineno == node.lineno:
             return None  # `for p in ...: acc += ...` on one line: no line to insert before
-        return RawFix(
-            f"skip parameters with `{test}`",
-            [RawEdit(first, lambda layout, view: f"{layout.indent}if {test}:{layout.newline}{layout.indent}    continue{layout.newline}", "insert-before")],
-        )
+        def render(layout, view) -> str:
+            if layout.inline:  # the body's first row starts inside the loop's header
+                raise NoFix("the loop's body does not start a row of its own")
+            return f"{layout.indent}if {test}:{layout.newline}{layout.indent}    continue{layout.newline}"
+
+        return RawFix(f"skip parameters with `{test}`", [RawEdit(first, render, "insert-before")])
     iterable = node.generators[0].iter
     test = STATIC_DECAY_TEST.format(p=var)
     return RawFix(

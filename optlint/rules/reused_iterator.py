@@ -74,9 +74,13 @@ class ReusedParamIterator(Rule):
             if first is None:
                 continue
             value = binding.node
+            # Unsafe: the use on this line starts getting parameters it never got (an
+            # optimizer that trained nothing now trains them), which the user must want.
             fix = RawFix(
                 f"materialize `{name}` with list(...)",
                 [RawEdit(value, lambda layout, view: f"list({_unparenthesized(view.text(value).strip())})", with_parens=True)],
+                applicability="unsafe",
+                caveats=[f"line {node.lineno} starts getting the parameters it got none of before"],
             )
             yield self.finding(
                 node,
