@@ -174,8 +174,8 @@ def _groups_differ(ctx, call) -> str | None:
         for key in sorted(set(keys) | set(seen)):
             if not _same(ctx, keys.get(key), seen.get(key)):
                 line = (keys.get(key) or seen.get(key))[0].lineno
-                return (f"line {line}: the param groups differ in `{key}`, so moving vectors from one group to "
-                        f"the other would change their `{key}`")
+                return (f"line {line} gives the param groups different `{key}` values: moving vectors "
+                        f"between them would change their `{key}`")
     return None
 
 

@@ -1,0 +1,154 @@
+"""The differential harness: a fix changes the decay of vectors and nothing else, proven by running.
+
+Each program in fixtures/fix/dependents/ uses its optimizer's groups one way (a per-group
+scheduler list, a warm-up writing group 0, an index after a split group, clipping, a
+resume, a hand-off...). Its first line says what optlint must do with the fix:
+
+- ``# expect: safe``: `--fix` applies it (rewriting the dependents in the same edit set);
+- ``# expect: unsafe``: only `--unsafe-fixes` applies it and the finding says what to check;
+- ``# expect: withheld``: no fix, and the message names the line marked ``# stops the fix``.
+
+Fixed programs are then run beside their originals on a tiny model, a few steps, with their
+own schedulers, clipping and warm-up (tests/training_harness.py records every parameter's
+effective lr, clipping, decay and training at every step): only the decay of vectors may
+differ, and it must differ somewhere (the fix did its job).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import FIXTURES
+from optlint.cli import main
+from training_harness import compare
+
+DEPENDENTS = FIXTURES / "fix" / "dependents"
+PROGRAMS = sorted(p.name for p in DEPENDENTS.glob("*.py"))
+HARNESS = Path(__file__).with_name("training_harness.py")
+
+
+def expectation(name: str) -> tuple[str, bool]:
+    first = (DEPENDENTS / name).read_text().splitlines()[0]
+    words = first.removeprefix("# expect:").split()
+    return words[0], "norun" not in words
+
+
+def marked_line(name: str) -> int:
+    lines = (DEPENDENTS / name).read_text().splitlines()
+    return next(i for i, line in enumerate(lines, 1) if line.endswith("# stops the fix"))
+
+
+def cli(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def findings(path) -> list[dict]:
+    report = cli("check", "--format", "json", "--select", "ALL", str(path)).stdout
+    return [f for f in json.loads(report) if f["code"] in ("OPT001", "OPT002")]
+
+
+def fixed(name: str, tmp_path, *flags) -> Path:
+    target = tmp_path / name
+    shutil.copyfile(DEPENDENTS / name, target)
+    cli("check", "--fix", "-q", *flags, str(target))
+    return target
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_each_dependent_kind_gets_the_fix_its_fixture_expects(name, tmp_path):
+    kind, _ = expectation(name)
+    found = findings(DEPENDENTS / name)
+    assert found, "the fixture's finding is not reported"
+    original = (DEPENDENTS / name).read_bytes()
+    if kind == "withheld":
+        assert all(f["fix"] is None for f in found)
+        assert any(f"(no automatic fix: line {marked_line(name)} " in f["message"] for f in found), found
+        assert fixed(name, tmp_path, "--unsafe-fixes").read_bytes() == original
+        return
+    assert {f["fix"]["applicability"] for f in found if f["fix"]} == {kind}
+    (tmp_path / "safe").mkdir()
+    safe_only = fixed(name, tmp_path / "safe")
+    if kind == "unsafe":
+        assert safe_only.read_bytes() == original  # --fix alone leaves an unsafe fix alone
+        assert all("unsafe fix, applied only with --unsafe-fixes; check first: line " in f["message"] for f in found)
+        assert fixed(name, tmp_path, "--unsafe-fixes").read_bytes() != original
+    else:
+        assert safe_only.read_bytes() != original
+        compile(safe_only.read_bytes(), name, "exec")
+
+
+def test_unsafe_fixes_are_shown_by_diff_only_with_the_option(tmp_path):
+    target = DEPENDENTS / "state_dict_resume.py"
+    assert cli("check", "--diff", str(target)).stdout == ""
+    shown = cli("check", "--diff", "--unsafe-fixes", str(target)).stdout
+    assert shown.startswith("---") and "p.squeeze().ndim < 2" in shown
+
+
+def test_text_output_marks_fixable_findings_and_counts_hidden_fixes_as_ruff_does(tmp_path):
+    safe, unsafe = DEPENDENTS / "warmup_group0.py", DEPENDENTS / "state_dict_resume.py"
+    result = cli("check", str(safe), str(unsafe))
+    assert f"{safe}:22:7: OPT001 [*] AdamW" in result.stdout
+    assert f"{unsafe}:23:7: OPT001 AdamW" in result.stdout
+    assert "[*] 1 fixable with the `--fix` option (1 hidden fix can be enabled with the `--unsafe-fixes` option)." in result.stderr
+    shown = cli("check", "--unsafe-fixes", str(unsafe))
+    assert "OPT001 [*] AdamW" in shown.stdout and "[*] 1 fixable with the `--fix` option." in shown.stderr
+    # `unfixable` still decides: no mark, no count, and --fix leaves the file alone
+    config = tmp_path / "optlint.toml"
+    config.write_text('unfixable = ["OPT001"]\n')
+    target = tmp_path / "warmup_group0.py"
+    shutil.copyfile(safe, target)
+    off = cli("check", "--config", str(config), str(target))
+    assert "OPT001 AdamW" in off.stdout and "fixable" not in off.stderr
+    cli("check", "--fix", "--config", str(config), str(target))
+    assert target.read_bytes() == safe.read_bytes()
+
+
+def run_programs(paths: list[Path], tmp_path) -> dict:
+    out = tmp_path / "records.json"
+    subprocess.run([sys.executable, str(HARNESS), str(out), *map(str, paths)], check=True, timeout=600,
+                   cwd=tmp_path)
+    return json.loads(out.read_text())
+
+
+def test_differential_harness_only_vector_decay_changes(tmp_path):
+    """Every fixable program, fixed (with --unsafe-fixes), run beside its original."""
+    pytest.importorskip("torch")
+    pairs = []
+    for name in PROGRAMS:
+        kind, runs = expectation(name)
+        if kind == "withheld" or not runs:
+            continue
+        (tmp_path / name).mkdir()
+        pairs.append((DEPENDENTS / name, fixed(name, tmp_path / name, "--unsafe-fixes")))
+    records = run_programs([p for pair in pairs for p in pair], tmp_path)
+    failures = {}
+    for before, after in pairs:
+        was, now = records[str(before)], records[str(after)]
+        assert was["error"] is None, f"{before.name} itself does not run: {was['error']}"
+        problems, vector_decays = compare(was, now)
+        if problems or not vector_decays or not was["steps"]:
+            failures[before.name] = problems or ["no vector's decay changed"]
+    assert not failures, json.dumps(failures, indent=1)
+
+
+def test_harness_catches_a_fix_that_changes_lr_or_clipping(tmp_path):
+    """The harness itself: a 'fix' that drops the warm-up for the new group is caught."""
+    pytest.importorskip("torch")
+    original = DEPENDENTS / "warmup_group0.py"
+    bad = tmp_path / "bad.py"
+    text = original.read_text().replace(
+        "opt = torch.optim.AdamW(model.parameters(), lr=base_lr)",
+        "opt = torch.optim.AdamW([{'params': [p for p in model.parameters() if p.squeeze().ndim >= 2]},"
+        " {'params': [p for p in model.parameters() if p.squeeze().ndim < 2], 'weight_decay': 0.0}], lr=base_lr)",
+    )
+    bad.write_text(text)  # the split without the loop: group 1 never warms up
+    records = run_programs([original, bad], tmp_path)
+    problems, _ = compare(records[str(original)], records[str(bad)])
+    assert any("hyper" in p for p in problems), problems
