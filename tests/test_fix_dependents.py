@@ -26,6 +26,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import FIXTURES
+from fix_programs import program
 from optlint.cli import main
 from training_harness import compare
 
@@ -117,8 +118,38 @@ def run_programs(paths: list[Path], tmp_path) -> dict:
     return json.loads(out.read_text())
 
 
+def generated_pairs(seeds, tmp_path) -> list[tuple[Path, Path]]:
+    """(original, fixed) for each generated program (tests/fix_programs.py) that gets a fix."""
+    pairs = []
+    for seed in seeds:
+        folder = tmp_path / f"seed{seed}"
+        folder.mkdir()
+        original = folder / "original.py"
+        original.write_text(program(seed))
+        (folder / "fixed").mkdir()
+        target = folder / "fixed" / "original.py"
+        shutil.copyfile(original, target)
+        cli("check", "--fix", "--unsafe-fixes", "-q", str(target))
+        if target.read_bytes() != original.read_bytes():
+            pairs.append((original, target))
+    return pairs
+
+
+def assert_only_vector_decay_changes(pairs, tmp_path) -> None:
+    records = run_programs([p for pair in pairs for p in pair], tmp_path)
+    failures = {}
+    for before, after in pairs:
+        was, now = records[str(before)], records[str(after)]
+        assert was["error"] is None, f"{before} itself does not run: {was['error']}"
+        problems, vector_decays = compare(was, now)
+        if problems or not vector_decays or not was["steps"]:
+            failures[str(before)] = problems or ["no vector's decay changed"]
+    assert not failures, json.dumps(failures, indent=1)
+
+
 def test_differential_harness_only_vector_decay_changes(tmp_path):
-    """Every fixable program, fixed (with --unsafe-fixes), run beside its original."""
+    """Every fixable fixture program and a few generated ones, fixed (with --unsafe-fixes),
+    run beside their originals (one Python process for all: torch is imported once)."""
     pytest.importorskip("torch")
     pairs = []
     for name in PROGRAMS:
@@ -127,15 +158,15 @@ def test_differential_harness_only_vector_decay_changes(tmp_path):
             continue
         (tmp_path / name).mkdir()
         pairs.append((DEPENDENTS / name, fixed(name, tmp_path / name, "--unsafe-fixes")))
-    records = run_programs([p for pair in pairs for p in pair], tmp_path)
-    failures = {}
-    for before, after in pairs:
-        was, now = records[str(before)], records[str(after)]
-        assert was["error"] is None, f"{before.name} itself does not run: {was['error']}"
-        problems, vector_decays = compare(was, now)
-        if problems or not vector_decays or not was["steps"]:
-            failures[before.name] = problems or ["no vector's decay changed"]
-    assert not failures, json.dumps(failures, indent=1)
+    generated = generated_pairs(range(8), tmp_path)
+    assert len(generated) >= 4
+    assert_only_vector_decay_changes(pairs + generated, tmp_path)
+
+
+@pytest.mark.slow
+def test_differential_harness_over_many_generated_programs(tmp_path):
+    pytest.importorskip("torch")
+    assert_only_vector_decay_changes(generated_pairs(range(8, 80), tmp_path), tmp_path)
 
 
 def test_harness_catches_a_fix_that_changes_lr_or_clipping(tmp_path):
