@@ -34,7 +34,11 @@ class ManualPenaltyAllParams(Rule):
     use_instead = """
         l1 = sum(p.abs().sum() for p in model.parameters() if p.ndim >= 2)
     """
-    fix_safety = "Unsafe (it changes the loss, on purpose): adds `if p.ndim >= 2` to the comprehension, or `if p.ndim < 2: continue` at the top of the loop."
+    fix_safety = (
+        "Safe (its only effect is that vectors are no longer penalized): adds `if p.squeeze().ndim >= 2` "
+        "to the comprehension, or `if p.squeeze().ndim < 2: continue` at the top of the loop; a loop whose "
+        "body shares the loop's row gets no fix. It does not touch the optimizer's groups."
+    )
     VALID = (
         "l2 = sum(p.pow(2).sum() for p in model.parameters() if p.ndim >= 2)\n(loss + l2).backward()\n",
         "l2 = sum(w.pow(2).sum() for w in [model.fc1.weight, model.fc2.weight])\n(loss + l2).backward()\n",

@@ -31,7 +31,11 @@ class ReusedParamIterator(Rule):
     use_instead = """
         params = list(model.parameters())
     """
-    fix_safety = "Unsafe (the second consumer now gets the parameters): wraps the binding in `list(...)`."
+    fix_safety = (
+        "Unsafe (the second consumer now gets the parameters it silently never got, so an optimizer "
+        "that trained nothing starts training them; applied only with `--unsafe-fixes`): wraps the "
+        "binding in `list(...)`. It does not touch any optimizer's groups."
+    )
     VALID = (
         "params = list(model.parameters())\na = len(params)\nb = sorted(params)\n",
         "params = model.parameters()\nif kind == 'sgd':\n    opt = SGD(params, lr=0.1)\nelse:\n    opt = Adam(params)\n",

@@ -40,16 +40,24 @@ class SubstringNameSplit(Rule):
     """
     use_instead = """
         groups = [
-            {"params": [p for n, p in model.named_parameters() if p.ndim >= 2]},
-            {"params": [p for n, p in model.named_parameters() if p.ndim < 2], "weight_decay": 0.0},
+            {"params": [p for n, p in model.named_parameters() if p.squeeze().ndim >= 2]},
+            {"params": [p for n, p in model.named_parameters() if p.squeeze().ndim < 2], "weight_decay": 0.0},
         ]
     """
     fix_safety = """
-        Unsafe (it changes which parameters decay, on purpose): the test becomes `p.ndim < 2`
-        on the no-decay side (`p.ndim >= 2` on the decayed side). It is offered only when the
-        rewrite keeps every parameter in the optimizer: an if/else that sends each parameter
-        to one group or the other, or two complementary comprehensions over the same
-        parameters. Otherwise the finding says why there is no fix.
+        Safe when its only effect is the decay of vectors: the shape test joins the name
+        test, `p.squeeze().ndim < 2 or <test>` on the no-decay side (`p.squeeze().ndim >= 2
+        and <test>` on the decayed side), so what the names kept undecayed (an embedding
+        matrix, a `(C, 1)` bias) stays undecayed and only the vectors the names missed lose
+        their decay. The word list the test reads is never deleted (another module may import
+        it). It is offered only when the rewrite keeps every parameter in the optimizer (an
+        if/else that sends each parameter to one group or the other, or two complementary
+        comprehensions) and the groups agree on every key but `weight_decay` (in an
+        `if/elif` chain whose groups differ in `lr`, moving vectors would change their lr).
+        Uses of the groups that single one out (a write to `param_groups[1]["lr"]`, a
+        per-group scheduler list with different entries, clipping one group) stop the fix,
+        naming the line; loading an optimizer state dict or handing the optimizer to code
+        optlint cannot read makes it unsafe (`--unsafe-fixes`).
     """
     references = ("transformers #16908; minGPT #16; DeepSpeedExamples #755",)
     VALID = (
