@@ -183,3 +183,71 @@ def test_harness_catches_a_fix_that_changes_lr_or_clipping(tmp_path):
     records = run_programs([original, bad], tmp_path)
     problems, _ = compare(records[str(original)], records[str(bad)])
     assert any("hyper" in p for p in problems), problems
+
+
+STATIC_CASES = {
+    # accelerate hands the optimizer back in its argument's place; transformers' schedule builders
+    # treat every group alike; calling the model is not a use of the optimizer
+    "safe: wrapped and scheduled alike": (
+        "import torch\nfrom accelerate import Accelerator\nfrom transformers import get_cosine_schedule_with_warmup\n"
+        "opt = torch.optim.AdamW(model.parameters(), lr=1e-4)\nsched = get_cosine_schedule_with_warmup(opt, 10, 100)\n"
+        "model, opt, loader = Accelerator().prepare(model, opt, loader)\nloss = model(x)\nopt.step()\n",
+        "safe", None),
+    "safe: Lightning's configure_optimizers": (
+        "import torch\nclass M:\n    def configure_optimizers(self):\n"
+        "        opt = torch.optim.AdamW(self.parameters(), lr=1e-3)\n"
+        "        return {'optimizer': opt, 'lr_scheduler': torch.optim.lr_scheduler.StepLR(opt, 10)}\n",
+        "safe", None),
+    "unsafe: returned to callers in other modules": (
+        "import torch\ndef build(model):\n    return torch.optim.AdamW(model.parameters(), lr=1e-3)\n",
+        "unsafe", "line 3 returns the optimizer from `build()`"),
+    "unsafe: a scheduler's state dict": (
+        "import torch\nopt = torch.optim.AdamW(model.parameters())\nsched = torch.optim.lr_scheduler.StepLR(opt, 5)\n"
+        "sched.load_state_dict(ckpt['sched'])\n",
+        "unsafe", "line 4 loads a scheduler state dict"),
+    "withheld: a slice of the groups": (
+        "import torch\nopt = torch.optim.AdamW(model.parameters())\nfor g in opt.param_groups[1:]:\n    g['lr'] = 0\n",
+        "withheld", "line 3 takes `opt.param_groups[1:]`"),
+    "withheld: the groups kept in a name, then indexed": (
+        "import torch\nopt = torch.optim.AdamW([{'params': a.parameters()}, {'params': b.parameters()}])\n"
+        "pg = opt.param_groups\npg[1]['lr'] = 0.1\n",
+        "withheld", "line 4 sets `pg[1]['lr']` only"),
+    "withheld: FSDP1 in another function": (
+        "import torch\nfrom torch.distributed.fsdp import FullyShardedDataParallel\n"
+        "def wrap(m):\n    return FullyShardedDataParallel(m, use_orig_params=False)\n"
+        "opt = torch.optim.AdamW(model.parameters())\n",
+        "withheld", "line 4 wraps the model in FullyShardedDataParallel"),
+    "safe: FSDP with use_orig_params=True keeps the shapes": (
+        "import torch\nfrom torch.distributed.fsdp import FullyShardedDataParallel as FSDP\n"
+        "model = FSDP(model, use_orig_params=True)\nopt = torch.optim.AdamW(model.parameters())\n",
+        "safe", None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STATIC_CASES))
+def test_dependents_seen_by_reading(case, tmp_path):
+    source, kind, says = STATIC_CASES[case]
+    target = tmp_path / "train.py"
+    target.write_text(source)
+    (found,) = findings(target)
+    if kind == "withheld":
+        assert found["fix"] is None and f"(no automatic fix: {says}" in found["message"], found["message"]
+    else:
+        assert found["fix"]["applicability"] == kind, found["message"]
+        assert says is None or says in found["message"], found["message"]
+
+
+def test_display_only_and_unfixable_fixes_are_never_applied():
+    from optlint.config import FileConfig, resolve_settings
+    from optlint.findings import Finding, Position
+
+    settings = resolve_settings(FileConfig())
+    where = Position(1, 1)
+    shown = Finding("t.py", "OPT001", "m", where, where, fix={"edits": []}, applicability="display-only")
+    unsafe = Finding("t.py", "OPT001", "m", where, where, fix={"edits": []}, applicability="unsafe")
+    safe = Finding("t.py", "OPT001", "m", where, where, fix={"edits": []}, applicability="safe")
+    assert [settings.applies(f) for f in (shown, unsafe, safe)] == [False, False, True]
+    settings.unsafe_fixes = True
+    assert [settings.applies(f) for f in (shown, unsafe, safe)] == [False, True, True]
+    settings.fixable = frozenset()
+    assert not settings.applies(safe)

@@ -212,8 +212,9 @@ class _Uses:
             self.returned(parent, depth)
         elif isinstance(parent, ast.keyword):
             self.handed(self.model.parent_of(parent), node, depth)
-        elif isinstance(parent, ast.Call) and node is not parent.func:
-            self.handed(parent, node, depth)
+        elif isinstance(parent, ast.Call):
+            if node is not parent.func:
+                self.handed(parent, node, depth)
         elif isinstance(parent, (ast.List, ast.Tuple, ast.Dict, ast.Set)):
             outer = parent
             while isinstance(self.model.parent_of(outer), (ast.List, ast.Tuple, ast.Dict, ast.Set)):
@@ -306,8 +307,14 @@ class _Uses:
             return
         if last in _HARMLESS or qual.startswith(_UNIFORM_LIBRARIES) and "sched" in qual.lower():
             return
-        if last in _WRAPPERS:
-            self.value(call, depth + 1)  # what it gives back is the optimizer, wrapped
+        if last in _WRAPPERS:  # what it gives back is the optimizer, wrapped, in its argument's place
+            holder = self.model.parent_of(call)
+            targets = holder.targets if isinstance(holder, ast.Assign) else []
+            if len(targets) == 1 and isinstance(targets[0], ast.Tuple) and len(targets[0].elts) == len(call.args) \
+                    and any(a is node for a in call.args):
+                self.bind(targets[0].elts[next(i for i, a in enumerate(call.args) if a is node)], depth)
+            else:
+                self.value(call, depth + 1)
             return
         function = self.resolver.local_function(call.func, where)
         if function is None and qual.startswith("<local>."):
