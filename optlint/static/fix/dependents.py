@@ -51,7 +51,7 @@ UNIFORM_SCHEDULERS = frozenset({
 })
 #: Callees that only step, scale or log the optimizer, or give it back wrapped (followed).
 _HARMLESS = frozenset({"print", "isinstance", "id", "type", "repr", "str", "hasattr", "callable", "step",
-                       "unscale_", "update", "register_step_pre_hook", "register_step_post_hook"})
+                       "unscale_", "register_step_pre_hook", "register_step_post_hook"})
 _WRAPPERS = frozenset({"prepare", "initialize"})  # accelerate / apex / deepspeed: hand it back
 #: Libraries whose schedule builders treat every group alike (one lambda for all groups).
 _UNIFORM_LIBRARIES = ("transformers.", "timm.scheduler", "timm.")
