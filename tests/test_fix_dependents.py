@@ -251,3 +251,18 @@ def test_display_only_and_unfixable_fixes_are_never_applied():
     assert [settings.applies(f) for f in (shown, unsafe, safe)] == [False, True, True]
     settings.fixable = frozenset()
     assert not settings.applies(safe)
+
+
+def test_a_use_shared_with_another_branchs_optimizer_is_never_rewritten(tmp_path):
+    """Found by the generated harness: `opt` built on three branches, one LambdaLR list after
+    them; rewriting the list for one branch's fix crashed the others at start-up."""
+    source = (
+        "import torch\nif mode == 'a':\n    opt = torch.optim.AdamW(model.parameters())\nelse:\n"
+        "    opt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "sched = torch.optim.lr_scheduler.LambdaLR(opt, [lambda s: 0.9 ** s])\n"
+    )
+    target = tmp_path / "train.py"
+    target.write_text(source)
+    (found,) = findings(target)
+    assert found["fix"] is None
+    assert "no automatic fix: line 6 also uses what line 5 builds" in found["message"]

@@ -119,6 +119,11 @@ def review(resolver, call_node: ast.AST, regroup: Regroup, handles=(), group_lis
         uses.value(call_node, 0)
     for name, scope, passed in group_lists:
         uses.group_list_name(name, scope, passed)
+    if uses.shared and uses.result.edits:
+        # `if a: opt = AdamW(...) else: opt = SGD(...)`, then `LambdaLR(opt, [f])`: a rewrite
+        # of the use would be wrong for the optimizer this fix leaves as it is.
+        edited = min(edit.node.lineno for edit in uses.result.edits)
+        raise NoFix(f"line {edited} also uses what line {uses.shared} builds, which this fix does not change")
     return uses.result
 
 
@@ -131,6 +136,8 @@ class _Uses:
         self.result = Review()
         self.done: set = set()
         self._names = None
+        #: the line of another value that reaches the same names (another branch's optimizer)
+        self.shared: int | None = None
 
     # -- verdicts -------------------------------------------------------------------------
 
@@ -202,9 +209,9 @@ class _Uses:
             self.attribute_use(parent)
         elif isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is node:
             for target in parent.targets if isinstance(parent, ast.Assign) else [parent.target]:
-                self.bind(target, depth)
+                self.bind(target, depth, node)
         elif isinstance(parent, ast.NamedExpr):
-            self.bind(parent.target, depth)
+            self.bind(parent.target, depth, node)
             self.value(parent, depth)
         elif isinstance(parent, ast.Return):
             self.returned(parent, depth)
@@ -230,7 +237,23 @@ class _Uses:
         else:
             self.caveat(node, f"uses the optimizer in `{self.seg(parent)}`, which optlint does not follow")
 
-    def bind(self, target: ast.AST, depth: int) -> None:
+    def others(self, values, ours: ast.AST) -> None:
+        """Note a value other than `ours` bound to the same name or attribute."""
+        for value in values:
+            if isinstance(value, ast.Constant) and value.value is None:
+                continue  # `self.optimizer = None` until it is built
+            if value is not None and value is not ours and self.shared is None:
+                self.shared = value.lineno
+
+    def bind(self, target: ast.AST, depth: int, value: ast.AST | None = None) -> None:
+        if value is not None:
+            if isinstance(target, ast.Name):
+                scope = self.model.function_scopes.get(id(self.scope_node(target)), self.model.module_scope)
+                self.others([b.node if b.node is not None else target for b in scope.bindings.get(target.id, ())], value)
+            elif isinstance(target, ast.Attribute):
+                self.others([n.value for n in ast.walk(self.model.tree) if isinstance(n, (ast.Assign, ast.AnnAssign))
+                             and any(isinstance(t, ast.Attribute) and t.attr == target.attr
+                                     for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))], value)
         if isinstance(target, ast.Name):
             self.name(target.id, self.scope_node(target), depth + 1)
         elif isinstance(target, ast.Attribute):
@@ -287,6 +310,9 @@ class _Uses:
                 return
         if name is None:
             return
+        returns = [n.value for n in ast.walk(function) if isinstance(n, ast.Return) and scope_node(self.model, n) is function]
+        self.others([r for r in returns if r is not None and not any(x is statement.value for x in ast.walk(r))]
+                    if isinstance(statement, ast.Return) else [], statement)
         if name == "configure_optimizers":
             return  # PyTorch Lightning steps every group alike
         callers = [n for n in ast.walk(self.model.tree) if isinstance(n, ast.Call)
