@@ -59,7 +59,8 @@ def _formats() -> list[str]:
 @click.option("--show-source", is_flag=True, help="Show the source lines of each finding (text format).")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings.")
 @click.option("--stdin-filename", help="The name of the file read from standard input (`-`), for messages and per-file-ignores.")
-@click.option("--fix", is_flag=True, help="Apply fixes and write the files (fixes are unsafe: they change training, on purpose).")
+@click.option("--fix", is_flag=True, help="Apply safe fixes and write the files (a safe fix changes only the decay of the parameters its finding names).")
+@click.option("--unsafe-fixes/--no-unsafe-fixes", default=False, help="Also apply and show unsafe fixes (the finding says what to check first).")
 @click.option("--diff", is_flag=True, help="Print a unified diff of what --fix would change; write nothing (also with --fix, as in ruff).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain (usage errors still exit 2).")
 @click.option("--force-exclude", is_flag=True, default=None, help="Apply exclude/extend-exclude to files named on the command line too (as pre-commit names them).")
@@ -70,7 +71,7 @@ def _formats() -> list[str]:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--no-prefilter", is_flag=True, hidden=True, help="Parse every file (for testing the pre-filter).")
 @_VERSION_OPTION
-def check(paths, select, ignore, extend_select, output_format, color, show_files, show_settings, output_file, show_source, statistics, stdin_filename, fix, diff, exit_zero, force_exclude, config_path, isolated, add_noqa, quiet, jobs, no_prefilter) -> None:
+def check(paths, select, ignore, extend_select, output_format, color, show_files, show_settings, output_file, show_source, statistics, stdin_filename, fix, unsafe_fixes, diff, exit_zero, force_exclude, config_path, isolated, add_noqa, quiet, jobs, no_prefilter) -> None:
     """Check PATHS (files or folders; default: the current folder)."""
     from optlint.config import ConfigError, ConfigResolver, Selection, UsageError, split_codes
     from optlint.discovery import discover, force_excluded
@@ -88,6 +89,7 @@ def check(paths, select, ignore, extend_select, output_format, color, show_files
     def configure(settings) -> None:
         settings.prefilter = not no_prefilter
         settings.fix, settings.diff = fix and not diff, diff
+        settings.unsafe_fixes = unsafe_fixes
         # Fix edits are rendered (through LibCST) only where something shows or applies them.
         settings.fix_edits = fix or diff or statistics or output_format in SHOWS_EDITS or output_format == "full"
 
@@ -157,6 +159,10 @@ def check(paths, select, ignore, extend_select, output_format, color, show_files
         sys.exit(EXIT_ERROR if problems else EXIT_CLEAN)
 
     findings = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key())
+
+    def settings_of(path: str):  # each finding's fix is judged by its own file's settings
+        return stdin_settings if paths == ["-"] else resolver.settings_for(path)
+
     fixed = sum(r.fixed for r in results)
     stdin_fixed = paths == ["-"] and fix and not diff
     if diff:
@@ -172,7 +178,7 @@ def check(paths, select, ignore, extend_select, output_format, color, show_files
         wants_source = output_format == "full" or (show_source and output_format in ("text", "concise"))
         sources = _sources(findings) if wants_source else None
         colored = output_file is None and use_color(color, sys.stdout.isatty())
-        report = render(output_format, findings, sources, colored)
+        report = render(output_format, findings, sources, colored, fixable=lambda f: settings_of(f.path).applies(f))
     from optlint.output import ReportError, write_report
 
     try:  # with --fix and standard input, stdout holds the fixed code: the report goes to stderr
@@ -183,6 +189,8 @@ def check(paths, select, ignore, extend_select, output_format, color, show_files
 
     errors = sum(1 for r in results if r.error)
     summary = _summary(len(findings), errors, len(results), fixed, diff)
+    if not diff:
+        summary += _fixable_summary(findings, settings_of)
     if not quiet and not (missing and summary.startswith("All checks passed")):  # a path was missing
         click.echo(summary, err=True)
 
@@ -268,6 +276,23 @@ def _sources(findings) -> dict:
         except (OSError, ValueError, KeyError, IndexError, SourceError):
             out[key] = None
     return out
+
+
+def _fixable_summary(findings, settings_of) -> str:
+    """ruff's second summary line: how many findings `--fix` would fix, and how many more
+    `--unsafe-fixes` would (empty when there is nothing to say); `settings_of(path)` gives
+    each file's settings."""
+    fixable = hidden = 0
+    for f in findings:
+        settings = settings_of(f.path)
+        if settings.applies(f):
+            fixable += 1
+        elif f.code in settings.fixable and f.applicability == "unsafe":
+            hidden += 1
+    hint = f" ({hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the `--unsafe-fixes` option)" if hidden else ""
+    if fixable:
+        return f"\n[*] {fixable} fixable with the `--fix` option{hint}."
+    return f"\nNo fixes available{hint}." if hidden else ""
 
 
 def _summary(count: int, errors: int, checked: int, fixed: int = 0, diff: bool = False) -> str:

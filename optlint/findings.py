@@ -32,6 +32,9 @@ class Finding:
     #: for notebooks: the row of the .ipynb file that holds the finding's first row (its JSON
     #: string), so formats that point into the file itself (GitHub, SARIF) land on it
     file_row: int | None = None
+    #: the fix's applicability ("safe", "unsafe", "display-only"), also when its edits were not
+    #: rendered (the plain text report marks fixable findings without rendering them)
+    applicability: str | None = None
 
     def sort_key(self) -> tuple:
         return (self.path, self.cell or 0, self.location.row, self.location.column, self.code, self.message)

@@ -38,11 +38,14 @@ class Style:
         return f"\x1b[{code}m{text}\x1b[0m" if self.enabled else text
 
 
-def format_text(findings: list[Finding], sources: dict | None = None, color: bool = False) -> str:
+def format_text(findings: list[Finding], sources: dict | None = None, color: bool = False, fixable=None) -> str:
+    """ruff's text format; `fixable(finding)` says which findings get ruff's `[*]` mark
+    (those whose fix `--fix` would apply)."""
     style = Style(color)
     out = []
     for f in findings:
-        out.append(f"{style(_where(f), '1')}: {style(f.code, '1;31')} {f.message}\n")
+        mark = " [*]" if fixable is not None and fixable(f) else ""
+        out.append(f"{style(_where(f), '1')}: {style(f.code, '1;31')}{mark} {f.message}\n")
         if sources is not None:
             out.append(_excerpt(f, sources.get((f.path, f.cell)), style))
     return "".join(out)
@@ -392,11 +395,12 @@ OUTPUT_FORMATS = ("text", *FORMATTERS)
 SHOWS_EDITS = frozenset({"json", "json-lines", "sarif"})
 
 
-def render(output_format: str, findings: list[Finding], sources: dict | None = None, color: bool = False) -> str:
+def render(output_format: str, findings: list[Finding], sources: dict | None = None, color: bool = False, fixable=None) -> str:
     """The report for `findings` in `output_format` (``sources``: text per (path, cell), for
-    the formats that show source lines)."""
+    the formats that show source lines; ``fixable(finding)``: whether ``--fix`` would fix it,
+    ruff's ``[*]`` mark in the concise format)."""
     if output_format in ("text", "concise"):
-        return format_text(findings, sources, color)
+        return format_text(findings, sources, color, fixable=fixable)
     if output_format == "full":
         return format_full(findings, sources, color)
     return FORMATTERS[output_format](findings)

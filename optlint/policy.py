@@ -66,9 +66,11 @@ import gc
 import re
 from dataclasses import dataclass, field
 
-#: The static (shape-only) form of the policy, for code rewritten without its model.
-STATIC_NO_DECAY_TEST = "{p}.ndim < 2"
-STATIC_DECAY_TEST = "{p}.ndim >= 2"
+#: The static (shape-only) form of the policy, for code rewritten without its model: a
+#: *vector* (at most one dimension larger than 1: biases, norm weights, and the `(1, 1, C)`,
+#: `(H, 1, 1)`, `(C, 1)` scales and biases stored with singleton dimensions) is not decayed.
+STATIC_NO_DECAY_TEST = "{p}.squeeze().ndim < 2"
+STATIC_DECAY_TEST = "{p}.squeeze().ndim >= 2"
 
 BIAS, NORM, VECTOR, TOKEN, EMBEDDING, USER, HINT, DECAY = (
     "bias", "norm", "vector", "token/position", "embedding", "user no_weight_decay", "marked no-decay", "decay",

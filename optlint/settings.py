@@ -140,6 +140,7 @@ class Settings:
     prefilter: bool = True  # skip files whose text no enabled rule can fire on
     fixable: frozenset[str] = frozenset()  # codes whose fixes --fix/--diff apply
     fix: bool = False  # apply fixes and write files
+    unsafe_fixes: bool = False  # --unsafe-fixes: also apply (and show) fixes marked unsafe
     diff: bool = False  # compute fixes and return a diff; write nothing
     stdout_fix: bool = False  # return the fixed bytes instead of writing (standard input)
     fix_edits: bool = True  # render fix edits (LibCST) for findings; the plain text report needs none
@@ -151,6 +152,12 @@ class Settings:
     respect_gitignore: bool = True
     force_exclude: bool = False
     config_path: str | None = None  # the config file these settings come from (None: defaults)
+
+    def applies(self, finding) -> bool:
+        """Whether --fix / --diff apply this finding's fix: its code is fixable and its fix is
+        safe, or unsafe with --unsafe-fixes (ruff's rule); display-only fixes never apply."""
+        allowed = ("safe", "unsafe") if self.unsafe_fixes else ("safe",)
+        return finding.code in self.fixable and finding.applicability in allowed
 
     @cached_property
     def static_rules(self) -> list[Rule]:

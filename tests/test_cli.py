@@ -40,7 +40,7 @@ def test_text_format_and_exit_1(project):
     result = run("check", "train.py", cwd=project)
     assert result.exit_code == 1
     line = result.stdout.strip()
-    assert line.startswith("train.py:2:7: OPT001 AdamW decays every parameter of `model`")
+    assert line.startswith("train.py:2:7: OPT001 [*] AdamW decays every parameter of `model`")
     assert "Found 1 finding" in result.stderr
 
 
@@ -63,7 +63,7 @@ def test_json_matches_output_contract(project):
     assert item["end_location"] == {"row": 2, "column": 44}
     assert item["noqa_row"] == 2
     fix = item["fix"]
-    assert fix["applicability"] == "unsafe" and fix["message"]
+    assert fix["applicability"] == "safe" and fix["message"]
     [edit] = fix["edits"]
     assert edit["location"] == item["location"] and edit["end_location"] == item["end_location"]
     assert edit["content"].startswith("torch.optim.AdamW(\n    [\n")

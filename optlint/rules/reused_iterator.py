@@ -35,8 +35,10 @@ class ReusedParamIterator(Rule):
         params = list(model.parameters())
     """
     fix_safety = (
-        "Unsafe (the second consumer now gets the parameters): wraps the binding in `list(...)`. "
-        "No fix is offered where the code reads the name with `next()`: a list is not an iterator."
+        "Unsafe (the second consumer now gets the parameters it silently never got, so an optimizer "
+        "that trained nothing starts training them; applied only with `--unsafe-fixes`): wraps the "
+        "binding in `list(...)`. It does not touch any optimizer's groups. No fix is offered where "
+        "the code reads the name with `next()`: a list is not an iterator."
     )
     VALID = (
         "params = list(model.parameters())\na = len(params)\nb = sorted(params)\n",
@@ -95,9 +97,13 @@ class ReusedParamIterator(Rule):
             fix = None
             if name not in uses.iterator_read:
                 # A list is no iterator: `next(params)` elsewhere would raise TypeError.
+                # Unsafe: the use on this line starts getting parameters it never got (an
+                # optimizer that trained nothing now trains them), which the user must want.
                 fix = RawFix(
                     f"materialize `{name}` with list(...)",
                     [RawEdit(value, lambda layout, view: f"list({_unparenthesized(view.text(value).strip())})", with_parens=True)],
+                    applicability="unsafe",
+                    caveats=[f"line {node.lineno} starts getting the parameters it got none of before"],
                 )
             yield self.finding(
                 node,

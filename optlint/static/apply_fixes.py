@@ -95,7 +95,7 @@ def compile_problem(text: str) -> str | None:
 
 
 def _fixable(result: FileResult, settings) -> list[Finding]:
-    return [f for f in result.findings if f.fix is not None and f.code in settings.fixable]
+    return [f for f in result.findings if f.fix is not None and settings.applies(f)]
 
 
 def fix_text(path: str, text: str, result: FileResult, settings) -> tuple[str, FileResult, int]:
@@ -138,7 +138,7 @@ def _explain_refused(text: str, finding: Finding) -> Finding:
     else:
         reason = f"the fixed file would not compile on {_python()}: {problem}"
     message = f"{finding.message} (not fixed: {reason})"
-    return dataclasses.replace(finding, message=message, fix=None)
+    return dataclasses.replace(finding, message=message, fix=None, applicability=None)
 
 
 def unified_diff(before: str, after: str, name: str) -> str:

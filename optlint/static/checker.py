@@ -118,11 +118,13 @@ def _place(path: str, ctx, raw, render_fixes: bool, codes: frozenset[str] = froz
             continue
         seen.add(key)
         message, fix = finding.message, None
+        applicability = finding.fix.applicability if finding.fix is not None else None
         if finding.fix is not None and render_fixes:
             try:
                 fix = render_fix(finding.fix, ctx.source, ctx.view)
             except NoFix as exc:  # LibCST could not find or parse what the model chose
                 message += f" (no automatic fix: {exc})"
+                applicability = None
         placed.append(
             Finding(
                 path,
@@ -132,6 +134,7 @@ def _place(path: str, ctx, raw, render_fixes: bool, codes: frozenset[str] = froz
                 Position(where.end_row, where.end_column + 1),
                 span.lineno,
                 fix,
+                applicability=applicability,
             )
         )
     if unused_wanted:
