@@ -162,17 +162,28 @@ class _Uses:
             self.withhold(call_node, "builds a ZeroRedundancyOptimizer, which partitions the parameters by rank: "
                                      "split the groups where they are built and check each rank's share")
         scope = where.scope
-        for site in self.model.calls:
-            qual = self.resolver.qualname(site.node.func, Where.of_site(site)) or ""
-            if not qual.endswith("FullyShardedDataParallel"):
-                continue
-            if any(k.arg == "use_orig_params" and isinstance(k.value, ast.Constant) and k.value.value is True
-                   for k in site.node.keywords):
-                continue
+        for site in self.fsdp1_wraps():
             if site.scope is scope and site.node.lineno > call_node.lineno:
                 continue  # wrapped after the optimizer is built: its parameters keep their shapes
             self.withhold(site.node, "wraps the model in FullyShardedDataParallel without `use_orig_params=True`: "
                                      "its flat parameters are all 1-D, so a split by ndim would remove all weight decay")
+
+    def fsdp1_wraps(self) -> list:
+        """The file's `FullyShardedDataParallel(...)` calls without `use_orig_params=True`,
+        found once per file (every fix of the file asks)."""
+        wraps = self.resolver.memo.get("fsdp1")
+        if wraps is None:
+            wraps = []
+            for site in self.model.calls:
+                qual = self.resolver.qualname(site.node.func, Where.of_site(site)) or ""
+                if not qual.endswith("FullyShardedDataParallel"):
+                    continue
+                if any(k.arg == "use_orig_params" and isinstance(k.value, ast.Constant) and k.value.value is True
+                       for k in site.node.keywords):
+                    continue
+                wraps.append(site)
+            self.resolver.memo["fsdp1"] = wraps
+        return wraps
 
     def where_of(self, node: ast.AST) -> Where:
         probe = self.model.parent_of(node)
@@ -251,9 +262,7 @@ class _Uses:
                 scope = self.model.function_scopes.get(id(self.scope_node(target)), self.model.module_scope)
                 self.others([b.node if b.node is not None else target for b in scope.bindings.get(target.id, ())], value)
             elif isinstance(target, ast.Attribute):
-                self.others([n.value for n in ast.walk(self.model.tree) if isinstance(n, (ast.Assign, ast.AnnAssign))
-                             and any(isinstance(t, ast.Attribute) and t.attr == target.attr
-                                     for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))], value)
+                self.others(self.attribute_index()[1].get(target.attr, []), value)
         if isinstance(target, ast.Name):
             self.name(target.id, self.scope_node(target), depth + 1)
         elif isinstance(target, ast.Attribute):
@@ -266,16 +275,44 @@ class _Uses:
 
     def loads(self, name: str, scope_node: ast.AST):
         """Loads of `name` in `scope_node`, leaving out nested functions that bind it themselves."""
-        stack = list(ast.iter_child_nodes(scope_node))
-        while stack:
-            node = stack.pop()
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                scope = self.model.function_scopes.get(id(node))
-                if scope is not None and name in scope.bindings:
-                    continue
-            if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
-                yield node
-            stack.extend(ast.iter_child_nodes(node))
+        for node, nested in self.load_index(scope_node).get(name, ()):
+            if any(name in self.model.function_scopes[id(f)].bindings for f in nested):
+                continue
+            yield node
+
+    def load_index(self, scope_node: ast.AST) -> dict:
+        """name -> [(load, nested functions around it)] in `scope_node`, built once per scope
+        and file: each fix asks, and a walk per fix would cost the file once per finding."""
+        key = ("loads", id(scope_node))
+        index = self.resolver.memo.get(key)
+        if index is None:
+            index = {}
+            stack = [(child, ()) for child in ast.iter_child_nodes(scope_node)]
+            while stack:
+                node, nested = stack.pop()
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and id(node) in self.model.function_scopes:
+                    nested = (*nested, node)
+                elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    index.setdefault(node.id, []).append((node, nested))
+                stack.extend((child, nested) for child in ast.iter_child_nodes(node))
+            self.resolver.memo[key] = index
+        return index
+
+    def attribute_index(self) -> tuple[dict, dict]:
+        """attr -> loads of `.attr`, and attr -> values assigned to `.attr`, once per file."""
+        index = self.resolver.memo.get("attributes")
+        if index is None:
+            loads: dict = {}
+            stores: dict = {}
+            for n in ast.walk(self.model.tree):
+                if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load):
+                    loads.setdefault(n.attr, []).append(n)
+                elif isinstance(n, (ast.Assign, ast.AnnAssign)):
+                    for t in n.targets if isinstance(n, ast.Assign) else [n.target]:
+                        if isinstance(t, ast.Attribute):
+                            stores.setdefault(t.attr, []).append(n.value)
+            index = self.resolver.memo["attributes"] = (loads, stores)
+        return index
 
     def name(self, name: str, scope_node: ast.AST, depth: int) -> None:
         key = ("name", name, id(scope_node))
@@ -291,8 +328,7 @@ class _Uses:
         if key in self.done:
             return
         self.done.add(key)
-        found = [n for n in ast.walk(self.model.tree) if isinstance(n, ast.Attribute) and n.attr == attr
-                 and isinstance(n.ctx, ast.Load)]
+        found = self.attribute_index()[0].get(attr, [])
         for node in sorted(found, key=lambda n: (n.lineno, n.col_offset)):
             self.value(node, depth)
 
@@ -433,12 +469,11 @@ class _Uses:
         targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
         names = {dotted_name(t) for t in targets} - {None}
         attrs = {t.attr for t in targets if isinstance(t, ast.Attribute)}
-        for node in ast.walk(self.model.tree):
-            if isinstance(node, ast.Attribute) and node.attr == "load_state_dict":
-                owner = node.value
-                if dotted_name(owner) in names or (isinstance(owner, ast.Attribute) and owner.attr in attrs):
-                    self.caveat(node, f"loads a {what} state dict: one saved before the fix holds per-group "
-                                      f"values for {self.regroup.count}; save it again after the fix")
+        for node in self.attribute_index()[0].get("load_state_dict", []):
+            owner = node.value
+            if dotted_name(owner) in names or (isinstance(owner, ast.Attribute) and owner.attr in attrs):
+                self.caveat(node, f"loads a {what} state dict: one saved before the fix holds per-group "
+                                  f"values for {self.regroup.count}; save it again after the fix")
 
     # -- what is done with the optimizer --------------------------------------------------------
 

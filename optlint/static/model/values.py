@@ -177,6 +177,9 @@ class Resolver:
         #: (binding, id(env), depth) -> (env, value): each binding is resolved once per
         #: context (the env is kept so its id cannot be reused while the entry lives)
         self._binding_values: dict = {}
+        #: per-file results of analyses above the model, computed once (the fix dependents'
+        #: FSDP1 wraps): a file with n findings must not pay n times for them
+        self.memo: dict = {}
 
     # -- names --------------------------------------------------------------------------
 
