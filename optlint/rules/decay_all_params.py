@@ -93,55 +93,69 @@ class DecayAllParams(Rule):
         for call in ctx.optimizer_calls:
             if id(call.site) in reported:
                 continue  # one finding per call, whichever class of several it builds
-            offending = offending_group(ctx, call)
-            if offending is None:
+            offending = offending_groups(ctx, call)
+            if not offending:
                 continue
             if call.inner is not None and any(
-                offending_group(ctx, inner) for inner in ctx.optimizer_calls_at(call.inner.site)
+                offending_groups(ctx, inner) for inner in ctx.optimizer_calls_at(call.inner.site)
             ):
                 continue  # the helper's own call is reported where it is written
-            group, modules = offending
             reported.add(id(call.site))
             fix, reason = None, None
             try:
                 fix = build_fix(call, ctx.resolver)
             except NoFix as exc:
                 reason = str(exc)
-            message = _message(call, group, modules) + (f" (no automatic fix: {reason})" if reason else "")
+            message = _message(call, offending) + (f" (no automatic fix: {reason})" if reason else "")
             yield self.finding(call.node, message, fix=fix, no_fix=reason)
 
 
-def offending_group(ctx, call):
-    """(group, modules) for the first group that decays every trainable parameter of some
-    module, or None. Modules whose base is frozen and given adapters train only adapters."""
+def offending_groups(ctx, call) -> list:
+    """[(group, modules)] for every group that decays every trainable parameter of some
+    module (two groups split by a name test and its negation count as the first of them).
+    Modules whose base is frozen and given adapters train only adapters; a module of this
+    file whose parameters are all matrices has nothing to protect."""
     from optlint.static.model.params import is_embedding_table
 
+    def decayed(modules, roots, assumed=frozenset()):
+        return [
+            module
+            for module, (root, where) in zip(modules, roots)
+            if not is_embedding_table(root)
+            and not ctx.params.adapters_only(root, where, call.site.order, assumed)
+            and not ctx.params.only_matrices(root, where)
+        ]
+
+    found = []
+    union_groups = ()
     if call.union is not None:
         union, (a, b) = call.union
         if not (a.weight_decay.provably_zero or b.weight_decay.provably_zero):
-            modules = [m for m, (root, where) in zip(union.modules, union.roots)
-                       if not is_embedding_table(root) and not ctx.params.adapters_only(root, where, call.site.order)]
+            modules = decayed(union.modules, union.roots)
             if modules:
-                return a, modules
+                found.append((a, modules))
+                union_groups = (a, b)
     for group in call.groups:
-        if group.params is None or group.weight_decay.provably_zero:
+        if group.params is None or group.weight_decay.provably_zero or group in union_groups:
             continue
-        modules = [
-            module
-            for module, (root, where) in zip(group.params.modules, group.params.roots)
-            if not is_embedding_table(root) and not ctx.params.adapters_only(root, where, call.site.order, group.params.assumed)
-        ]
+        modules = decayed(group.params.modules, group.params.roots, group.params.assumed)
         if modules:
-            return group, modules
-    return None
+            found.append((group, modules))
+    return found
 
 
-def _message(call, group, modules: list[str]) -> str:
-    decay = group.weight_decay.describe()
-    unknown = "" if group.weight_decay.known else "; if it is always 0, add `# noqa: OPT001`"
+def _message(call, offending: list) -> str:
+    group, modules = offending[0]
+    groups = [g for g, _ in offending]
+    decays = [g.weight_decay.describe() for g in groups]
+    decay = decays[0] if len(set(decays)) == 1 else ", ".join(
+        f"{d} (group {g.index})" if g.index is not None else d for g, d in zip(groups, decays)
+    )
+    unknown = "" if all(g.weight_decay.known for g in groups) else "; if it is always 0, add `# noqa: OPT001`"
+    modules = list(dict.fromkeys(m for _, ms in offending for m in ms))
     shown = "`, `".join(modules)
     display = f"{call.display} ({call.via})" if call.via else call.display
-    chosen = " (on the path that chooses them)" if group.params is not None and group.params.chosen else ""
+    chosen = " (on the path that chooses them)" if any(g.params is not None and g.params.chosen for g in groups) else ""
     if call.kind == "factory":
         if group.params_node is not None and not _is_parameters_call(group.params_node):
             return (
@@ -154,14 +168,20 @@ def _message(call, group, modules: list[str]) -> str:
         )
     if call.union is not None and call.union[1][0] is group:
         a, b = call.union[1]
+        others = "".join(f", and param group {g.index}" for g in groups[1:] if g.index is not None)
         return (
-            f"param groups {a.index} and {b.index} of {display} are split by name, not by role, and "
+            f"param groups {a.index} and {b.index}{others} of {display} are split by name, not by role, and "
             f"together decay every parameter of `{shown}`, biases and norm weights included: {decay}; "
             f"{_ADVICE}{unknown}"
         )
-    if group.index is not None:
+    indexes = [g.index for g in groups if g.index is not None]
+    if indexes:
+        named = f"param group {indexes[0]}" if len(indexes) == 1 else (
+            "param groups " + ", ".join(str(i) for i in indexes[:-1]) + f" and {indexes[-1]}"
+        )
+        verb = "decays" if len(indexes) == 1 else "decay"
         return (
-            f"param group {group.index} of {display} decays every parameter of "
+            f"{named} of {display} {verb} every parameter of "
             f"`{shown}`{chosen}, biases and norm weights included: {decay}; {_ADVICE}{unknown}"
         )
     return (

@@ -73,13 +73,20 @@ class SubstringNameSplit(Rule):
     REQUIRES = ("named_parameters", r"named_parameters\s*\(", "weight_decay", r"\bin\b")
 
     def check(self, ctx) -> Iterator[RawFinding]:
+        from optlint.static.model.splits import exact_for_model
+
         seen: set[int] = set()
         fixes: dict[int, tuple] = {}  # one fix for a test and its partner
         for split in ctx.splits:
-            for test in split.tests:
+            for test in sorted(split.tests, key=lambda t: (t.node.lineno, t.node.col_offset)):
                 if id(test.node) in seen:
                     continue
                 seen.add(id(test.node))
+                if test.twin is not None:
+                    # a test and its complement are one decision: one finding, at the first
+                    seen.add(id(test.twin.node))
+                if exact_for_model(test, ctx.params.shapes, ctx.resolver):
+                    continue  # the words name exactly the vectors of the model the file builds
                 if id(test) not in fixes:
                     found = _fix(ctx, test)
                     fixes[id(test)] = found
@@ -91,8 +98,9 @@ class SubstringNameSplit(Rule):
 
 
 def _message(ctx, test) -> str:
+    twin = f" (and its complement on line {test.twin.node.lineno})" if test.twin is not None else ""
     return (
-        f"`{ctx.source.short(test.node)}` decides weight decay by a substring of the parameter name: it misses "
+        f"`{ctx.source.short(test.node)}`{twin} decides weight decay by a substring of the parameter name: it misses "
         "normalization weights (norm1, ln_f, layer_norm, RMSNorm) and 1-D scales, and catches names "
         "such as bias_proj or attn_bias_table; test `p.ndim < 2` instead"
     )

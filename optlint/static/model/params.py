@@ -191,6 +191,24 @@ class ParamSets:
                 return None
         return source
 
+    # -- what the module holds --------------------------------------------------------------
+
+    @property
+    def shapes(self):
+        from optlint.static.model.modules import ModuleShapes
+
+        found = getattr(self, "_shapes", None)
+        if found is None:
+            found = self._shapes = ModuleShapes(self.model, self.resolver)
+        return found
+
+    def only_matrices(self, root, where: Where) -> bool:
+        """Whether `root` is a model class of this file whose every parameter is provably a
+        matrix (embedding tables, bias-free linear layers, 2-D parameters): no bias or norm
+        weight to keep from decay."""
+        params = self.shapes.parameters_of(root, where)
+        return bool(params) and not any(p.vector for p in params)
+
     # -- frozen bases with adapters -------------------------------------------------------
 
     def adapters_only(self, root: ast.expr, where: Where, call_order: int, assumed=frozenset()) -> bool:
