@@ -605,3 +605,63 @@ def test_opt003_third_party_classes_pass_the_prefilter():
     source = "from torch_optimizer import Yogi\nopt = Yogi(w, lr=1e-2, weight_decay=1e-4)\n"
     assert codes(source) == [(2, "OPT003")]
     assert codes(source.replace("Yogi", "AdaMod")) == []  # AdaMod decays the parameter itself
+
+
+UNFREEZE = """
+    import torch
+    model.requires_grad_(False)
+    {unfreeze}
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+"""
+
+
+@pytest.mark.parametrize("unfreeze,reported", [
+    ("model.add_adapter(cfg)", False),  # frozen, adapters added: adapters only
+    ("for p in model.final_norm.parameters():\n    p.requires_grad = True", True),
+    ("for p in model.layers[-1].parameters():\n    p.requires_grad = True", True),
+    ("model.layers[-1].requires_grad_(True)", True),
+    # freeze all, unfreeze only the norms: the trained set is all vectors
+    ("for n, p in model.named_parameters():\n    if 'norm' in n:\n        p.requires_grad = True", True),
+    ("for n, p in model.named_parameters():\n    p.requires_grad = 'norm' in n or 'head' in n", True),
+    # adapters switched on by name, or a test optlint cannot read: adapters only / unknown
+    ("for n, p in model.named_parameters():\n    if 'lora_' in n:\n        p.requires_grad = True", False),
+    ("for n, p in model.named_parameters():\n    if n in trainable:\n        p.requires_grad = True", False),
+])
+def test_modules_unfrozen_after_the_freeze_train_their_vectors(unfreeze, reported):
+    source = UNFREEZE.format(unfreeze=textwrap.indent(unfreeze, "    ").strip())
+    found = [code for _, code in codes(source)]
+    assert found == (["OPT001"] if reported else [])
+
+
+CONFIG_DEFAULT = """
+    import torch
+    from dataclasses import dataclass
+
+    @dataclass
+    class TrainConfig:
+        lr: float = 1e-3
+        weight_decay: float = {wd}
+
+    cfg = TrainConfig(lr=3e-4)
+    {extra}
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+"""
+
+
+def test_a_config_field_default_nothing_changes_is_a_constant():
+    assert codes(CONFIG_DEFAULT.format(wd="0.0", extra="")) == []
+    (message,) = messages(CONFIG_DEFAULT.format(wd="0.1", extra=""), "OPT001")
+    assert "weight_decay=0.1 from TrainConfig.weight_decay;" in message and "run time" not in message
+
+
+@pytest.mark.parametrize("extra", [
+    "cfg.weight_decay = args.wd",  # overridden in the file
+    "parser = HfArgumentParser(TrainConfig)",  # the class is handed to a command-line parser
+    "apply_overrides(cfg, sys.argv)",  # the instance is handed to code that may change it
+    "setattr(cfg, key, value)",
+])
+def test_a_config_field_that_something_may_change_is_not_a_constant(extra):
+    (message,) = messages(CONFIG_DEFAULT.format(wd="0.0", extra=extra), "OPT001")
+    assert "weight_decay=0.0 from TrainConfig.weight_decay, which can be changed at run time" in message
+    source = CONFIG_DEFAULT.format(wd="0.0", extra="").replace("TrainConfig(lr=3e-4)", "TrainConfig(**vars(args))")
+    assert codes(source) == [(12, "OPT001")]

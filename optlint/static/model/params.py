@@ -237,7 +237,7 @@ class ParamSets:
             target, frozen = None, True
             if isinstance(func, ast.Attribute) and func.attr == "requires_grad_":
                 flag = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "requires_grad"), None)
-                target = dotted_name(func.value)
+                target = module_path(func.value)
                 frozen = isinstance(flag, ast.Constant) and flag.value is False
             elif isinstance(func, ast.Attribute) and func.attr in ("add_adapter", "add_lora", "load_adapter"):
                 target = dotted_name(func.value)
@@ -262,6 +262,12 @@ class ParamSets:
                         continue
                     if last_flag is None or site.order > last_flag[0]:
                         last_flag = (site.order, True)
+                unfrozen = _unfrozen_by_loop(site.node)
+                if unfrozen is not None and (_covers(unfrozen, name) or _covers(name, unfrozen)):
+                    # `for p in model.final_norm.parameters(): p.requires_grad = True`, or
+                    # `if "norm" in n: p.requires_grad = True`: those train in full, vectors too
+                    if last_flag is None or site.order > last_flag[0]:
+                        last_flag = (site.order, False)
         return last_flag is not None and last_flag[1]
 
     def _freezing_calls(self) -> list:
@@ -484,6 +490,66 @@ def _frozen_by_loop(loop: ast.For) -> str | None:
                     isinstance(call.args[0], ast.Constant) and call.args[0].value is False:
                 return dotted_name(iterable.func.value)
     return None
+
+
+def module_path(node) -> str | None:
+    """The module an expression names, as a dotted path: `model.layers[-1]` is inside
+    `model.layers` (which block does not matter to what covers what)."""
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    return dotted_name(node)
+
+
+def _unfrozen_by_loop(loop: ast.For) -> str | None:
+    """``for p in X.parameters(): p.requires_grad = True`` (also under an `if` that names
+    roles or modules, or set to such a test, ``p.requires_grad = "norm" in n``): X, some of
+    whose parameters train again, vectors among them. Adapters switched on by name
+    (``if "lora" in n``), and tests optlint cannot read, unfreeze nothing it counts."""
+    iterable = loop.iter
+    if not (isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Attribute)
+            and iterable.func.attr in PARAMETER_METHODS):
+        return None
+    names = target_names(loop.target)
+    if not names:
+        return None
+    var, module = names[-1], module_path(iterable.func.value)
+    if module is None:
+        return None
+    for value, conditions in _flag_settings(loop.body, var, []):
+        if isinstance(value, ast.Constant) and value.value is False:
+            continue
+        if not (isinstance(value, ast.Constant) and value.value is True):
+            conditions = conditions + [value]
+        if not conditions:
+            if not _ADAPTER_WORD.search(module.rsplit(".", 1)[-1]):
+                return module
+            continue
+        words = [c.value for test in conditions for c in ast.walk(test) if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+        if not words:
+            continue  # `if i >= n_frozen:`, `if n in names:`: not known which parameters
+        if all(_ADAPTER_WORD.search(w) for w in words):
+            continue  # adapters, switched on by name
+        return module
+    return None
+
+
+#: Parameter names of adapter layers (PEFT, loralib, prompt and prefix tuning).
+_ADAPTER_WORD = re.compile(r"(?i)lora|adapter|prompt|prefix|ia3|lokr|loha|vera")
+
+
+def _flag_settings(body: list, var: str, conditions: list):
+    """(value, the if-tests above it) for each `var.requires_grad = value` /
+    `var.requires_grad_(value)` in a loop body."""
+    for statement in body:
+        if isinstance(statement, ast.If):
+            yield from _flag_settings(statement.body, var, conditions + [statement.test])
+            yield from _flag_settings(statement.orelse, var, conditions + [ast.UnaryOp(ast.Not(), statement.test)])
+        elif isinstance(statement, ast.Assign) and any(dotted_name(t) == f"{var}.requires_grad" for t in statement.targets):
+            yield statement.value, conditions
+        elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call) \
+                and dotted_name(statement.value.func) == f"{var}.requires_grad_":
+            call = statement.value
+            yield (call.args[0] if call.args else ast.Constant(True)), conditions
 
 
 def target_names(target) -> list[str] | None:
