@@ -665,3 +665,96 @@ def test_a_config_field_that_something_may_change_is_not_a_constant(extra):
     assert "weight_decay=0.0 from TrainConfig.weight_decay, which can be changed at run time" in message
     source = CONFIG_DEFAULT.format(wd="0.0", extra="").replace("TrainConfig(lr=3e-4)", "TrainConfig(**vars(args))")
     assert codes(source) == [(12, "OPT001")]
+
+
+PER_PARAMETER = """
+    import torch
+    groups = []
+    for n, p in model.named_parameters():
+        {body}
+    opt = torch.optim.AdamW(groups, lr=1e-3)
+"""
+
+
+@pytest.mark.parametrize("body,expected", [
+    # every parameter in a group of its own, all decayed alike: the groups sum to the module
+    ('groups.append({"params": [p], "lr": 1e-3 * (0.5 if "backbone" in n else 1.0), "weight_decay": 0.05})', "OPT001"),
+    ('groups += [{"params": [p]}]', "OPT001"),  # AdamW's default decay
+    # a name test picks each group's decay: a name split
+    ('wd = 0.0 if "bias" in n else 0.05\n'
+     'groups.append({"params": [p], "weight_decay": wd})', "OPT002"),
+    ('if "bias" in n or "norm" in n:\n    groups.append({"params": [p], "weight_decay": 0.0})\n'
+     'else:\n    groups.append({"params": [p], "weight_decay": 0.05})', "OPT002"),
+    # the shape decides, or a filter leaves parameters out: nothing to report
+    ('wd = 0.0 if p.ndim < 2 else 0.05\ngroups.append({"params": [p], "weight_decay": wd})', None),
+    ('if "head" in n:\n    continue\ngroups.append({"params": [p], "weight_decay": 0.05})', None),
+    ('groups.append({"params": [p], "weight_decay": 0.0})', None),
+])
+def test_per_parameter_group_loops_are_summed(body, expected):
+    found = [code for _, code in codes(PER_PARAMETER.format(body=textwrap.indent(body, "        ").strip()))]
+    assert found == ([expected] if expected else [])
+
+
+DEEPSPEED = """
+    import deepspeed
+    no_decay = ["bias", "LayerNorm.weight"]
+    groups = [
+        {{"params": [p for n, p in model.named_parameters() if not any(nd in n for nd in no_decay)], "weight_decay": {wd}}},
+        {{"params": [p for n, p in model.named_parameters() if any(nd in n for nd in no_decay)], "weight_decay": 0.0}},
+    ]
+    engine, optimizer, _, _ = deepspeed.initialize(args=args, model=model, model_parameters={params})
+"""
+
+
+def test_a_name_split_handed_to_deepspeed_is_a_name_split():
+    assert codes(DEEPSPEED.format(wd="args.weight_decay", params="groups")) == [(5, "OPT002")]
+    # the split decides nothing when both groups get the same decay
+    assert codes(DEEPSPEED.format(wd="0.0", params="groups")) == []
+    # every parameter handed over: the decay is in DeepSpeed's config, not in the file
+    assert codes(DEEPSPEED.format(wd="0.0", params="model.parameters()")) == []
+
+
+HF_NAMES = """
+    import torch
+    from torch import nn
+    from transformers.trainer_pt_utils import get_parameter_names
+    decay_parameters = get_parameter_names(model, [nn.LayerNorm])
+    decay_parameters = [name for name in decay_parameters if {test}]
+    groups = [
+        {{"params": [p for n, p in model.named_parameters() if n in decay_parameters], "weight_decay": 0.01}},
+        {{"params": [p for n, p in model.named_parameters() if n not in decay_parameters], "weight_decay": 0.0}},
+    ]
+    opt = torch.optim.AdamW(groups, lr=1e-4)
+"""
+
+
+def test_hf_get_parameter_names_lists_are_parameter_names():
+    assert codes(HF_NAMES.format(test='"bias" not in name')) == [(6, "OPT002")]
+    assert codes(HF_NAMES.format(test='not name.startswith("head.")')) == []  # not a name split by role
+
+
+PATHS = """
+    import torch
+    if {test}:
+        params = split(model)
+        {split_decay}
+    else:
+        params = model.parameters()
+        {plain_decay}
+    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay={decay})
+"""
+
+
+@pytest.mark.parametrize("test,split_decay,plain_decay,decay,reported", [
+    # a flag whose name mentions decay proves nothing: the unsplit path decays at args.weight_decay
+    ("args.no_decay_on_bias", "pass", "pass", "args.weight_decay", True),
+    # the test reads the decay itself: the unsplit path runs without decay
+    ("args.weight_decay > 0", "pass", "pass", "args.weight_decay", False),
+    ("args.weight_decay and args.filter_bias_and_bn", "pass", "pass", "args.weight_decay", False),
+    # the decay computed on each path decides, whatever the flag is called
+    ("args.use_groups", "wd = 0.05", "wd = 0.0", "wd", False),
+    ("args.use_groups", "wd = 0.0", "wd = 0.05", "wd", True),
+])
+def test_paths_are_decided_by_the_decay_computed_there(test, split_decay, plain_decay, decay, reported):
+    source = PATHS.format(test=test, split_decay=split_decay, plain_decay=plain_decay, decay=decay)
+    assert [code for _, code in codes(source)] == (["OPT001"] if reported else [])

@@ -91,8 +91,8 @@ class DecayAllParams(Rule):
 
         reported: set[int] = set()
         for call in ctx.optimizer_calls:
-            if id(call.site) in reported:
-                continue  # one finding per call, whichever class of several it builds
+            if id(call.site) in reported or call.kind == "engine":
+                continue  # one finding per call; DeepSpeed's decay is in its config, not the file
             offending = offending_groups(ctx, call)
             if not offending:
                 continue
@@ -102,10 +102,13 @@ class DecayAllParams(Rule):
                 continue  # the helper's own call is reported where it is written
             reported.add(id(call.site))
             fix, reason = None, None
-            try:
-                fix = build_fix(call, ctx.resolver)
-            except NoFix as exc:
-                reason = str(exc)
+            if any(group.per_parameter is not None for group, _ in offending):
+                reason = "each parameter gets a group of its own; give the groups of vectors weight_decay=0.0 in the loop"
+            else:
+                try:
+                    fix = build_fix(call, ctx.resolver)
+                except NoFix as exc:
+                    reason = str(exc)
             message = _message(call, offending) + (f" (no automatic fix: {reason})" if reason else "")
             yield self.finding(call.node, message, fix=fix, no_fix=reason)
 
@@ -138,10 +141,36 @@ def offending_groups(ctx, call) -> list:
     for group in call.groups:
         if group.params is None or group.weight_decay.provably_zero or group in union_groups:
             continue
+        if group.params.on_path is not None:
+            group = _on_path(ctx, call, group)
+            if group is None:
+                continue
         modules = decayed(group.params.modules, group.params.roots, group.params.assumed)
         if modules:
             found.append((group, modules))
     return found
+
+
+def _on_path(ctx, call, group):
+    """The group with its decay read on the path that chose its parameters (`if ...: params
+    = split(m) else: params = m.parameters()`), or None when that path has no decay."""
+    from dataclasses import replace
+
+    from optlint.static.model.params import path_without_decay
+    from optlint.static.model.values import Where
+
+    source = group.decay_source
+    if source is None and call.kind == "optimizer" and call.spec is not None and call.args is not None:
+        expr, where, how = call.args.argument(call.spec, "weight_decay")
+        source = (expr, where) if how in ("keyword", "positional") else None
+    if source is None:
+        return group  # the optimizer's default: the same on every path
+    expr, where = source
+    path = group.params.on_path
+    if path_without_decay(ctx.model.branches, path, where.path, expr):
+        return None
+    value = ctx.resolver.evaluate(expr, Where(where.scope, where.order, path, where.env))
+    return None if value.provably_zero else replace(group, weight_decay=value)
 
 
 def _message(call, offending: list) -> str:
@@ -173,6 +202,13 @@ def _message(call, offending: list) -> str:
             f"param groups {a.index} and {b.index}{others} of {display} are split by name, not by role, and "
             f"together decay every parameter of `{shown}`, biases and norm weights included: {decay}; "
             f"{_ADVICE}{unknown}"
+        )
+    loops = [g.per_parameter for g in groups if g.per_parameter is not None]
+    if loops:
+        return (
+            f"the per-parameter groups of {display} (one for each parameter of `{shown}`, appended in the "
+            f"loop on line {loops[0].lineno}) decay every parameter, biases and norm weights included: "
+            f"{decay}; {_ADVICE}{unknown}"
         )
     indexes = [g.index for g in groups if g.index is not None]
     if indexes:

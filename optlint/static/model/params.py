@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from optlint.static.model.scopes import BindingKind, FileModel, dotted_name
 from optlint.static.model.values import MAX_DEPTH, Resolver, Where, class_of
@@ -35,10 +35,15 @@ class AllParams:
     chosen: bool = False  # one arm of `a if c else b`: it holds on some path only
     #: what holds on that path: (dump of the if-expression's test, arm)
     assumed: frozenset = frozenset()
+    #: the branch path of the statement that chose these parameters, when an `if` decides
+    #: whether it runs (`if ...: params = split(m) else: params = m.parameters()`): the decay
+    #: is read on that path
+    on_path: tuple | None = None
 
     def __add__(self, other: "AllParams") -> "AllParams":
         modules = self.modules + tuple(m for m in other.modules if m not in self.modules)
-        return AllParams(modules, self.roots + other.roots, self.chosen or other.chosen, self.assumed | other.assumed)
+        return AllParams(modules, self.roots + other.roots, self.chosen or other.chosen, self.assumed | other.assumed,
+                         self.on_path if self.on_path is not None else other.on_path)
 
     @property
     def display(self) -> str:
@@ -68,7 +73,7 @@ class ParamSets:
                 found = self.all_params(arm, where, depth + 1)
                 if found is not None:
                     assumed = found.assumed | {(ast.dump(node.test), index)}
-                    return AllParams(found.modules, found.roots, True, frozenset(assumed))
+                    return AllParams(found.modules, found.roots, True, frozenset(assumed), found.on_path)
             return None
         if isinstance(node, (ast.List, ast.Tuple)):
             found = None
@@ -106,12 +111,13 @@ class ParamSets:
     def _name(self, node: ast.Name, where: Where, depth: int) -> AllParams | None:
         found = None
         for binding in self.resolver.reaching(node.id, where):
-            if binding.value_scope is where.scope and _decided_by_decay(self.model.branches.guards(binding.path, where.path)):
-                # `if weight_decay and filter_bias_and_bn: <groups> else: params = m.parameters()`:
-                # the unsplit path is the one without decay; which path runs is not known here.
-                return None
             if binding.kind in (BindingKind.ASSIGN, BindingKind.AUGASSIGN):
                 value = self.all_params(binding.node, Where.of_binding(binding, where.env), depth + 1)
+                if value is not None and binding.value_scope is where.scope and \
+                        self.model.branches.guards(binding.path, where.path):
+                    # `if use_split: params = split(m) else: params = m.parameters()`: the
+                    # decay that matters is the one on this path (the rule reads it there)
+                    value = replace(value, chosen=True, on_path=binding.path)
                 found = self._union(found, value) if binding.kind is BindingKind.AUGASSIGN else (found or value)
                 if binding.kind is BindingKind.ASSIGN and found is not None:
                     return found
@@ -373,14 +379,52 @@ def _trains_bias(call: ast.Call) -> bool:
     return any(isinstance(v, ast.Constant) and v.value in ("all", "lora_only") for v in values)
 
 
-def _decided_by_decay(tests: list) -> bool:
-    """An if-test that reads the decay (or a flag to split it) picks the path."""
-    for test in tests:
-        for node in ast.walk(test):
-            name = node.id if isinstance(node, ast.Name) else (node.attr if isinstance(node, ast.Attribute) else "")
-            if "decay" in name.lower() or "filter_bias" in name.lower():
-                return True
+def path_without_decay(branches, path: tuple, outside: tuple, decay) -> bool:
+    """Whether the if-tests that lead to `path` (from the use at `outside`) prove the decay
+    expression `decay` zero there, or leave it nonzero only when the caller also turns off a
+    flag: the else of `if weight_decay:`, of `if weight_decay > 0:`, of `if weight_decay and
+    filter_bias_and_bn:`, the body of `if not weight_decay:` or `if weight_decay == 0:`. Read
+    from the value the test computes, never from what its names mention."""
+    if decay is None:
+        return False
+    target = ast.dump(decay)
+    shared = 0
+    while shared < min(len(path), len(outside)) and path[shared] == outside[shared]:
+        shared += 1
+    for block in path[shared:]:
+        arm = branches.arms.get(block)
+        if arm is None or arm[0] not in branches.tests:
+            continue
+        test, which = branches.tests[arm[0]], arm[1]
+        if which == 1 and _nonzero_test(test, target, ast.And):
+            return True
+        if which == 0 and isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _nonzero_test(test.operand, target, ast.And):
+            return True
+        if which == 0 and _zero_test(test, target):
+            return True
     return False
+
+
+def _nonzero_test(test, target: str, joined) -> bool:
+    """`D`, `D > 0`, `D != 0` (or one conjunct of an `and` of such)."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, joined):
+        return any(_nonzero_test(v, target, joined) for v in test.values)
+    if ast.dump(test) == target:
+        return True
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and ast.dump(test.left) == target \
+            and isinstance(test.ops[0], (ast.Gt, ast.NotEq)) and isinstance(test.comparators[0], ast.Constant) \
+            and test.comparators[0].value == 0:
+        return True
+    return False
+
+
+def _zero_test(test, target: str) -> bool:
+    """`D == 0`, `D <= 0` (or one alternative of an `or` of such)."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        return any(_zero_test(v, target) for v in test.values)
+    return isinstance(test, ast.Compare) and len(test.ops) == 1 and ast.dump(test.left) == target \
+        and isinstance(test.ops[0], (ast.Eq, ast.LtE)) and isinstance(test.comparators[0], ast.Constant) \
+        and test.comparators[0].value == 0
 
 
 #: Module expressions that are a single embedding table (decayed by policy, like timm and HF).

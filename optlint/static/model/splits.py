@@ -118,6 +118,9 @@ class Splits:
 
     def _of_groups(self, call: OptimizerCall, groups) -> Split | None:
         groups = [g for g in groups if g.params_node is not None]
+        per_parameter = self._per_parameter_tests(call, [g for g in groups if g.per_parameter is not None])
+        if per_parameter is not None:
+            return per_parameter
         if len(groups) < 2:
             return None
         decays = [g.weight_decay for g in groups]
@@ -147,6 +150,48 @@ class Splits:
                 if test.rewrite_to is None:
                     test.no_fix = "the two lists do not feed a decayed group and a weight_decay=0 group"
         return split if split.tests else None
+
+    # -- a group per parameter -----------------------------------------------------------------
+
+    def _per_parameter_tests(self, call: OptimizerCall, groups: list) -> Split | None:
+        """Groups appended once per parameter in a loop over `named_parameters()`, whose decay
+        a name test picks: `wd = 0.0 if "bias" in n else 0.05`, or an if/else that appends a
+        group of one decay or another."""
+        split = Split(call)
+        for group in groups:
+            loop = group.per_parameter
+            name, var = name_var(loop.target), param_var(loop.target)
+            where = group.where
+            if name is None or not self._named_parameters(loop.iter, where):
+                continue
+            candidates = []
+            others = [g for g in groups if g.per_parameter is loop and g is not group]
+            if any(not g.weight_decay.same_as(group.weight_decay) for g in others):
+                candidates += _tests_around(loop.body, group.node)
+            decay = next((value for key, value in _dict_items(group.node) if key == "weight_decay"), None)
+            for choice, chosen_where in self._decay_choices(decay, loop, where):
+                arms = [self.resolver.evaluate(arm, chosen_where) for arm in (choice.body, choice.orelse)]
+                if not arms[0].same_as(arms[1]):
+                    candidates.append(choice.test)
+            for candidate in candidates:
+                found = substring_tests(candidate, name)
+                test = self._name_test(candidate, found, var, where) if found else None
+                if test is not None and all(t.node is not candidate for t in split.tests):
+                    test.no_fix = "each parameter gets a group of its own: test `p.ndim < 2` in the loop by hand"
+                    test.module, test.name = self._named_root(loop.iter, where), name
+                    split.tests.append(test)
+        return split if split.tests else None
+
+    def _decay_choices(self, decay, loop: ast.For, where: Where):
+        """The if-expressions that pick a per-parameter group's decay: written in the group,
+        or assigned in the loop to the name the group reads."""
+        if isinstance(decay, ast.IfExp):
+            yield decay, where
+        elif isinstance(decay, ast.Name):
+            for binding in self.resolver.reaching(decay.id, where):
+                if binding.kind is BindingKind.ASSIGN and isinstance(binding.node, ast.IfExp) \
+                        and loop.lineno <= binding.node.lineno <= loop.end_lineno:
+                    yield binding.node, Where.of_binding(binding, where.env)
 
     # -- tracing a group's parameters to the tests that chose them ---------------------------
 
@@ -180,7 +225,9 @@ class Splits:
             return
         target, iterable, conditions = parts
         name, var = name_var(target), param_var(target)
-        if name is None or not self._named_parameters(iterable, where):
+        if name is None and isinstance(target, ast.Name) and self._names_list(iterable, where):
+            name, var = target.id, None  # `[n for n in get_parameter_names(model, [nn.LayerNorm]) if ...]`
+        elif name is None or not self._named_parameters(iterable, where):
             return
         for condition in conditions:
             conjuncts = condition.values if isinstance(condition, ast.BoolOp) and isinstance(condition.op, ast.And) else [condition]
@@ -271,6 +318,29 @@ class Splits:
                         return True
         return False
 
+    def _names_list(self, node, where: Where, depth: int = 0) -> bool:
+        """A list of parameter names: Hugging Face's `get_parameter_names(model, ...)` (the
+        names of `named_parameters()` outside the given layer types), or a comprehension
+        that keeps some of such names."""
+        if depth > 6:
+            return False
+        if isinstance(node, ast.Call):
+            return (dotted_name(node.func) or "").rsplit(".", 1)[-1] == "get_parameter_names" or (
+                dotted_name(node.func) in ("list", "set", "sorted") and len(node.args) == 1
+                and self._names_list(node.args[0], where, depth + 1)
+            )
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and len(node.generators) == 1:
+            target = node.generators[0].target
+            return isinstance(target, ast.Name) and dotted_name(node.elt) == target.id and \
+                self._names_list(node.generators[0].iter, where, depth + 1)
+        if isinstance(node, ast.Name):
+            bindings = self.resolver.reaching(node.id, where)
+            return bool(bindings) and all(
+                b.kind is BindingKind.ASSIGN and self._names_list(b.node, Where.of_binding(b, where.env), depth + 1)
+                for b in bindings[:1]
+            )
+        return False
+
     def _named_root(self, node, where: Where, depth: int = 0):
         """(X, where) for the `X.named_parameters()` that `node` iterates, or None."""
         if depth > 6:
@@ -333,6 +403,27 @@ class Splits:
                     words.append(value.value)
             return words
         return []
+
+
+def _dict_items(node):
+    """(key, value) of a dict display or `dict(...)` call with constant keys."""
+    if isinstance(node, ast.Dict):
+        return [(k.value, v) for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant)]
+    if isinstance(node, ast.Call) and dotted_name(node.func) == "dict":
+        return [(k.arg, k.value) for k in node.keywords if k.arg is not None]
+    return []
+
+
+def _tests_around(body: list, node) -> list:
+    """The tests of the ifs (in a loop body) that hold `node`, outermost first."""
+    for statement in body:
+        if not (statement.lineno <= node.lineno and node.end_lineno <= statement.end_lineno):
+            continue
+        if isinstance(statement, ast.If):
+            inner = statement.body if any(s.lineno <= node.lineno <= s.end_lineno for s in statement.body) else statement.orelse
+            return [statement.test] + _tests_around(inner, node)
+        return []
+    return []
 
 
 def _membership(test, name: str):
