@@ -32,8 +32,15 @@ class DecayAllParams(Rule):
         optlint reads one file at a time: an optimizer built by a factory in another module is
         reported only when the call passes `weight_decay=` and bare parameters, and parameters
         gathered in another module are not followed. A module frozen and given adapters is
-        trusted to train adapters only. An optimizer class that skips 1-D parameters in its
-        own `step()` is recognized when it is defined in the file (or is a LARS).
+        trusted to train adapters only; modules unfrozen again after the freeze (a final
+        norm, the last block, norms chosen by name) train in full and are reported. An
+        optimizer class that skips 1-D parameters in its own `step()` is recognized when it is
+        defined in the file (or is a LARS). A model class of this file whose parameters are
+        provably all matrices (embedding tables, bias-free linear layers, 2-D `nn.Parameter`s)
+        has nothing to protect and is not reported; one optlint cannot read in full is.
+        When an `if` picks the parameters, the decay is read on that path. Groups appended
+        once per parameter in a loop count as one group over the module. The optimizer
+        `deepspeed.initialize` builds takes its decay from a config file: not reported here.
     """
     example = """
         import torch
@@ -76,12 +83,25 @@ class DecayAllParams(Rule):
         # PEFT freezes the base: only 2-D adapter matrices train
         "import torch\nfrom peft import LoraConfig, get_peft_model\nmodel = get_peft_model(base, LoraConfig(r=8))\n"
         "opt = torch.optim.AdamW(model.parameters(), lr=1e-4)\n",
+        # a model of this file with matrices only (embedding tables): nothing to protect
+        "import torch\nfrom torch import nn\nclass KG(nn.Module):\n    def __init__(self, n, d):\n        super().__init__()\n"
+        "        self.ent = nn.Embedding(n, d)\n        self.rel = nn.Embedding(n, d)\n"
+        "opt = torch.optim.AdamW(KG(1000, 64).parameters(), lr=1e-3)\n",
+        # a config field default that nothing in the file changes is a constant
+        "import torch\nfrom dataclasses import dataclass\n@dataclass\nclass Config:\n    weight_decay: float = 0.0\n"
+        "cfg = Config()\nopt = torch.optim.AdamW(model.parameters(), weight_decay=cfg.weight_decay)\n",
     )
     INVALID = (
         "import torch\nopt = torch.optim.AdamW(model.parameters(), lr=1e-3)\n",
         "from torch import optim\nopt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-5)\n",
         "import torch.optim as o\nopt = o.SGD(net.parameters(), 0.1, 0.9, 0, 5e-4)\n",
         "from torch.optim import SGD\nopt = SGD([{'params': model.parameters(), 'weight_decay': 1e-4}], lr=0.1)\n",
+        # frozen, then the final norm unfrozen: the norm's weight and bias are decayed
+        "import torch\nmodel.requires_grad_(False)\nfor p in model.final_norm.parameters():\n    p.requires_grad = True\n"
+        "opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)\n",
+        # one group per parameter, every one decayed
+        "import torch\ngroups = []\nfor n, p in model.named_parameters():\n    groups.append({'params': [p], 'weight_decay': 0.05})\n"
+        "opt = torch.optim.AdamW(groups, lr=1e-3)\n",
     )
     REQUIRES = ("parameters", r"parameters\s*\(", OPTIMIZER_NAMES)
 
