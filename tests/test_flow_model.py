@@ -480,10 +480,25 @@ MATRICES_ONLY = """
     "self.cls = nn.Parameter(torch.zeros(1, 1, dim))",  # one dimension larger than 1: a vector
     "self.enc = AutoModel.from_pretrained('bert-base-uncased')",  # a module optlint cannot read
     "self.sub = sub_module",  # a module handed in
+    "self.seq = nn.Sequential(nn.Embedding(num_entities, dim), nn.LayerNorm(dim))",  # a norm in a container
 ])
 def test_a_model_of_matrices_only_has_nothing_to_protect(extra):
     assert codes(MATRICES_ONLY.format(extra="")) == []
     assert codes(MATRICES_ONLY.format(extra=extra)) == [(17, "OPT001")]
+
+
+def test_a_module_handed_to_a_container_is_not_a_size():
+    source = """
+        import torch
+        from torch import nn
+        class Wrap(nn.Module):
+            def __init__(self, encoder, d):
+                super().__init__()
+                self.seq = nn.Sequential(encoder, nn.Linear(d, d, bias=False))
+        opt = torch.optim.AdamW(Wrap(enc, 8).parameters(), lr=1e-3)
+    """
+    assert codes(source) == [(8, "OPT001")]
+    assert codes(source.replace("(encoder, nn.Linear", "(nn.Embedding(d, d), nn.Linear")) == []
 
 
 def test_a_matrices_only_model_given_a_head_from_outside_is_still_reported():

@@ -54,6 +54,11 @@ _NORMS = {
 _CONVS = frozenset({f"{kind}{d}d" for kind in ("Conv", "ConvTranspose") for d in (1, 2, 3)})
 #: torch functions that make a tensor of a shape given by their positional arguments.
 _SHAPED = frozenset({"randn", "rand", "zeros", "ones", "empty", "Tensor", "FloatTensor", "full"})
+#: Constructors whose positional arguments from this index on are sizes (not modules).
+_SIZED = {
+    **{name: 0 for name in _TABLES | _CONVS | _NORMS.keys() | _SHAPED | {"Linear", "arange", "eye"}},
+    "GroupNorm": 0,
+}
 #: Methods and wrappers that hand back the tensor they are given.
 _SAME_TENSOR = frozenset({"uniform_", "normal_", "zero_", "fill_", "to", "float", "half", "cuda", "mul_", "div_", "clone"})
 _SAME_MODULE = frozenset({"to", "cuda", "cpu", "half", "float", "bfloat16", "train", "eval", "requires_grad_"})
@@ -273,7 +278,9 @@ class ModuleShapes:
             if isinstance(node, ast.Call) and any(isinstance(a, ast.Name) and a.id == name.id for a in node.args):
                 # a size: `range(n)`, `nn.Embedding(n, d)`, `torch.randn(n, d)`
                 callee = self.resolver.qualname(node.func, where) if isinstance(node.func, (ast.Name, ast.Attribute)) else None
-                if callee is not None and (callee == "range" or callee.startswith("torch.")):
+                last = (callee or "").rsplit(".", 1)[-1]
+                if callee == "range" or (callee or "").startswith("torch.") and _SIZED.get(last, -1) >= 0 and \
+                        any(isinstance(a, ast.Name) and a.id == name.id for a in node.args[_SIZED[last]:]):
                     return True
         return False
 

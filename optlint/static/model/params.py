@@ -514,25 +514,32 @@ def _covers(frozen: str, module: str) -> bool:
     return module == frozen or module.startswith(frozen + ".")
 
 
-def _frozen_by_loop(loop: ast.For) -> str | None:
-    """``for p in X.parameters(): p.requires_grad = False`` (unconditional): X."""
+def _parameter_loop(loop: ast.For):
+    """(the parameter variable, X) of ``for p in X.parameters()`` /
+    ``for n, p in X.named_parameters()``, or None."""
     iterable = loop.iter
     if not (isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Attribute)
             and iterable.func.attr in PARAMETER_METHODS):
         return None
     names = target_names(loop.target)
-    if not names:
+    return (names[-1], iterable.func.value) if names else None
+
+
+def _frozen_by_loop(loop: ast.For) -> str | None:
+    """``for p in X.parameters(): p.requires_grad = False`` (unconditional): X."""
+    found = _parameter_loop(loop)
+    if found is None:
         return None
-    var = names[-1]
+    var, root = found
     for statement in loop.body:
         if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant) and statement.value.value is False:
             if any(dotted_name(t) == f"{var}.requires_grad" for t in statement.targets):
-                return dotted_name(iterable.func.value)
+                return dotted_name(root)
         if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
             call = statement.value
             if dotted_name(call.func) == f"{var}.requires_grad_" and call.args and \
                     isinstance(call.args[0], ast.Constant) and call.args[0].value is False:
-                return dotted_name(iterable.func.value)
+                return dotted_name(root)
     return None
 
 
@@ -549,14 +556,10 @@ def _unfrozen_by_loop(loop: ast.For) -> str | None:
     roles or modules, or set to such a test, ``p.requires_grad = "norm" in n``): X, some of
     whose parameters train again, vectors among them. Adapters switched on by name
     (``if "lora" in n``), and tests optlint cannot read, unfreeze nothing it counts."""
-    iterable = loop.iter
-    if not (isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Attribute)
-            and iterable.func.attr in PARAMETER_METHODS):
+    found = _parameter_loop(loop)
+    if found is None:
         return None
-    names = target_names(loop.target)
-    if not names:
-        return None
-    var, module = names[-1], module_path(iterable.func.value)
+    var, module = found[0], module_path(found[1])
     if module is None:
         return None
     for value, conditions in _flag_settings(loop.body, var, []):

@@ -383,7 +383,8 @@ class Splits:
             return None
         # A family of parameters given its own group (`"mask_score" in n`, `"vector_bank" in
         # n`, `"backbone" in n`) is a choice about that family, not a guess at roles.
-        if words and not any(_ROLE_WORD.search(word) for word in words):
+        # (`"position_embeddings.weight"` names a module's table: the module, not a role)
+        if words and not any(_ROLE_WORD.search(re.sub(r"(?<=.)\.weight$", "", word)) for word in words):
             return None
         return NameTest(node, found, words, var, where=where)
 

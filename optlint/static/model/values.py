@@ -444,7 +444,11 @@ class Resolver:
             if not fields:
                 return None
             value = self.evaluate(fields[-1].node, Where.of_binding(fields[-1]), depth + 1)
-            constant = _constant_field(self.model.tree, cls, attr, name, call)
+            cache = self.__dict__.setdefault("_constant_fields", {})
+            key = (id(cls), attr, name, id(call))
+            if key not in cache:
+                cache[key] = _constant_field(self.model.tree, cls, attr, name, call)
+            constant = cache[key]
             return replace(value, source=f"{cls.name}.{attr}", overridable=value.overridable or not constant)
         return None
 
@@ -596,27 +600,25 @@ def _constant_field(tree: ast.Module, cls: Scope, attr: str, instance: str, call
             return False
     if any(keyword.arg is None for keyword in call.keywords):
         return False  # `Config(**vars(args))`
-    called = set()
-    for child in ast.walk(tree):
-        if isinstance(child, ast.Call):
-            called.add(id(child.func))
-            if dotted_name(child.func) in ("setattr", "vars", "replace", "dataclasses.replace", "asdict", "fields"):
-                return False
-        elif isinstance(child, ast.Attribute):
+    nodes = list(ast.walk(tree))
+    called = {id(child.func) for child in nodes if isinstance(child, ast.Call)}
+    uses = reads = stores = 0
+    for child in nodes:
+        if isinstance(child, ast.Call) and dotted_name(child.func) in (
+            "setattr", "vars", "replace", "dataclasses.replace", "asdict", "fields",
+        ):
+            return False
+        if isinstance(child, ast.Attribute):
             if child.attr in (attr, "__dict__") and not isinstance(child.ctx, ast.Load):
                 return False
-    uses = 0
-    for child in ast.walk(tree):
-        if isinstance(child, ast.Name) and child.id == cls.name and isinstance(child.ctx, ast.Load) and id(child) not in called:
-            return False  # `HfArgumentParser(Config)`, `tyro.cli(Config)`, `cfg: Config` in a CLI
-        if isinstance(child, ast.Name) and child.id == instance:
-            uses += 1
-    reads = 0
-    for child in ast.walk(tree):
-        if isinstance(child, ast.Attribute) and isinstance(child.value, ast.Name) and child.value.id == instance:
-            if not isinstance(child.ctx, ast.Load) or id(child) in called:
-                return False  # `cfg.update(...)`, `cfg.x = ...`
-            reads += 1
-    stores = sum(1 for child in ast.walk(tree) if isinstance(child, ast.Name) and child.id == instance
-                 and not isinstance(child.ctx, ast.Load))
+            if isinstance(child.value, ast.Name) and child.value.id == instance:
+                if not isinstance(child.ctx, ast.Load) or id(child) in called:
+                    return False  # `cfg.update(...)`, `cfg.x = ...`
+                reads += 1
+        elif isinstance(child, ast.Name):
+            if child.id == cls.name and isinstance(child.ctx, ast.Load) and id(child) not in called:
+                return False  # `HfArgumentParser(Config)`, `tyro.cli(Config)`, `cfg: Config` in a CLI
+            if child.id == instance:
+                uses += 1
+                stores += not isinstance(child.ctx, ast.Load)
     return stores == 1 and uses == reads + 1  # bound once, and only ever read field by field
