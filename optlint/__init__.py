@@ -20,6 +20,7 @@ _RUNTIME_NAMES = frozenset(
         "classify_parameters",
         "OptimizerConfigError",
         "RuntimeFinding",
+        "register_optimizer",
     }
 )
 

@@ -30,35 +30,77 @@ DEFAULT_EXCLUDE = (
 )
 
 
+#: ruff's precedence within one folder (https://docs.astral.sh/ruff/configuration/#config-file-discovery):
+#: `.ruff.toml`, then `ruff.toml`, then `pyproject.toml` (only when it has a [tool.ruff] table).
+CONFIG_NAMES = (".optlint.toml", "optlint.toml", "pyproject.toml")
+
+#: Where the decay-advice rules are off by default: test code builds optimizers to exercise an
+#: API, not to train (pytest's default discovery names, and conftest.py).
+DEFAULT_TEST_FILES = ("tests/", "test_*.py", "*_test.py", "conftest.py")
+#: The decay-advice rules (OPT001-OPT005); rules that find real bugs (OPT006, OPT008) stay on.
+DEFAULT_TEST_FILES_IGNORE = ("OPT001", "OPT002", "OPT003", "OPT004", "OPT005")
+
+
 class ConfigError(Exception):
     pass
 
 
 @dataclass
+class Selection:
+    """One config's (or the command line's) rule selection, applied in order (ruff's layers)."""
+
+    select: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+
+
+@dataclass
 class FileConfig:
-    """What a ``[tool.optlint]`` table says, validated but not yet merged with the CLI."""
+    """What a config file says (with the files it extends), validated but not yet merged with
+    the command line. Glob lists hold (pattern, folder) pairs: a pattern is anchored at the
+    folder of the file that wrote it."""
 
     path: Path | None = None
-    select: list[str] | None = None
-    ignore: list[str] = field(default_factory=list)
-    extend_select: list[str] = field(default_factory=list)
-    exclude: list[str] | None = None
-    extend_exclude: list[str] = field(default_factory=list)
-    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    selections: list[Selection] = field(default_factory=list)
+    exclude: list[tuple[str, str]] | None = None
+    extend_exclude: list[tuple[str, str]] = field(default_factory=list)
+    per_file_ignores: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (pattern, folder, codes)
     extra_optimizers: dict[str, OptimizerSpec] = field(default_factory=dict)
     fixable: list[str] | None = None
     unfixable: list[str] = field(default_factory=list)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     force_exclude: bool = False
+    respect_gitignore: bool = True
+    test_files: list[tuple[str, str]] | None = None
+    extend_test_files: list[tuple[str, str]] = field(default_factory=list)
+    test_files_ignore: list[str] | None = None
+    #: the keys this file (or one it extends) set: `extend` merges only those
+    given: set[str] = field(default_factory=set)
 
     @property
     def root(self) -> Path:
         return self.path.parent if self.path is not None else Path.cwd()
 
+    # The single-table view older callers (and tests) use.
+    @property
+    def select(self) -> list[str] | None:
+        return self.selections[-1].select if self.selections else None
 
-_LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude", "fixable", "unfixable")
-_CODE_LIST_KEYS = ("select", "ignore", "extend-select", "fixable", "unfixable")
-_ALLOWED = (*_LIST_KEYS, "per-file-ignores", "extra-optimizers", "max-file-size", "force-exclude")
+    @property
+    def ignore(self) -> list[str]:
+        return [code for s in self.selections for code in s.ignore]
+
+    @property
+    def extend_select(self) -> list[str]:
+        return [code for s in self.selections for code in s.extend_select]
+
+
+_CODE_LIST_KEYS = ("select", "ignore", "extend-select", "fixable", "unfixable", "test-files-ignore")
+_GLOB_LIST_KEYS = ("exclude", "extend-exclude", "test-files", "extend-test-files")
+_ALLOWED = (
+    "extend", *_CODE_LIST_KEYS, *_GLOB_LIST_KEYS, "per-file-ignores", "extra-optimizers", "max-file-size",
+    "force-exclude", "respect-gitignore",
+)
 
 # Bounds on config numbers: anything outside is a typo or an attack, and each costs time or
 # memory before a single file is checked (a `position` of 10**8 builds 10**8 argument names).
@@ -70,14 +112,47 @@ MIN_FILE_SIZE = 1024
 _QUALNAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
 
-def find_config(start: Path) -> Path | None:
-    """The nearest pyproject.toml, at or above `start`, that has a [tool.optlint] table."""
-    start = start.resolve()
+def _mentions_optlint(path: Path) -> bool:
+    try:
+        return b"optlint" in read_regular(path, SMALL_FILE_LIMIT, limit_name=SMALL_FILE_LIMIT_NAME)
+    except OSError:
+        return True
+
+
+def config_in(folder: Path, warn=None) -> Path | None:
+    """The config file of one folder, in ruff's precedence: `.optlint.toml`, `optlint.toml`,
+    then a `pyproject.toml` with a [tool.optlint] table.
+
+    A `pyproject.toml` that is no valid TOML and never mentions optlint is skipped with a
+    warning (as ruff skips one without [tool.ruff]): it is some other tool's broken file."""
+    for name in CONFIG_NAMES:
+        candidate = folder / name
+        if not candidate.is_file():
+            continue
+        if name != "pyproject.toml":
+            return candidate
+        try:
+            data = _read_toml(candidate)
+        except ConfigError as exc:
+            if _mentions_optlint(candidate):
+                raise
+            if warn is not None:
+                warn(f"{exc}; skipped (it has no [tool.optlint] table)")
+            continue
+        if "optlint" in _tool_table(data, candidate):
+            return candidate
+    return None
+
+
+def find_config(start: Path, warn=None) -> Path | None:
+    """The nearest config file at or above `start` (a folder or a file in it), found by its
+    path as written (made absolute, symbolic links not resolved, as ruff does)."""
+    start = Path(os.path.abspath(start))
     directory = start if start.is_dir() else start.parent
     for folder in (directory, *directory.parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file() and "optlint" in _tool_table(_read_toml(candidate), candidate):
-            return candidate
+        found = config_in(folder, warn)
+        if found is not None:
+            return found
     return None
 
 
@@ -98,19 +173,59 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: invalid TOML: not UTF-8 (byte {exc.start + 1})") from None
     except RecursionError:
         raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits (int's string-conversion limit)
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
-def load_config(path: Path) -> FileConfig:
-    """A pyproject.toml's [tool.optlint]; any other TOML file may also hold the keys at top level."""
+#: `extend` chains longer than this are a loop or a mistake
+MAX_EXTEND_DEPTH = 32
+
+
+def load_config(path: Path, _seen: tuple = ()) -> FileConfig:
+    """A config file's settings, with those of the files it `extend`s under them.
+
+    In a pyproject.toml the keys live in [tool.optlint]; in `optlint.toml` / `.optlint.toml`
+    (or a file named by --config) at the top level, or in a [tool.optlint] table there."""
+    path = Path(os.path.abspath(path))
+    if path in _seen or len(_seen) > MAX_EXTEND_DEPTH:
+        chain = " -> ".join(str(p) for p in (*_seen, path))
+        raise ConfigError(f"{path}: `extend` forms a loop or a chain too long: {chain}")
     data = _read_toml(path)
     tool = _tool_table(data, path) if path.name == "pyproject.toml" else data.get("tool")
     if isinstance(tool, dict) and "optlint" in tool:
         table = tool["optlint"]
     else:
         table = {} if path.name == "pyproject.toml" else data
-    return parse_table(table, path)
+    config = parse_table(table, path)
+    base_name = table.get("extend") if isinstance(table, dict) else None
+    if base_name is None:
+        return config
+    base_path = Path(os.path.expanduser(base_name))
+    if not base_path.is_absolute():
+        base_path = path.parent / base_path
+    if not base_path.is_file():
+        raise ConfigError(f"{path} [tool.optlint]: `extend` names {base_name!r}, which is no file ({base_path})")
+    return merge(load_config(base_path, (*_seen, path)), config)
+
+
+def merge(base: FileConfig, child: FileConfig) -> FileConfig:
+    """`child` over `base`, as ruff combines an `extend`ed file: a key the child sets replaces
+    the base's, `extend-*` lists add up, rule selections apply base first."""
+    out = FileConfig(path=child.path, given=base.given | child.given)
+    for name in (
+        "exclude", "extra_optimizers", "fixable", "max_file_size", "force_exclude", "respect_gitignore",
+        "test_files", "test_files_ignore", "per_file_ignores",
+    ):
+        source = child if name.replace("_", "-") in child.given else base
+        setattr(out, name, getattr(source, name))
+    out.extra_optimizers = {**base.extra_optimizers, **child.extra_optimizers}
+    out.selections = base.selections + child.selections
+    out.extend_exclude = base.extend_exclude + child.extend_exclude
+    out.extend_test_files = base.extend_test_files + child.extend_test_files
+    out.unfixable = base.unfixable + child.unfixable
+    return out
 
 
 def _string_list(value, key: str, where: str) -> list[str]:
@@ -128,6 +243,27 @@ def _check_selectors(selectors: list[str], key: str, where: str) -> None:
             f"{where}: `{key}` has unknown rule code(s) {', '.join(bad)}; "
             f"known: ALL, {', '.join(all_rules())} (or a prefix such as OPT0)"
         )
+    if key in ("ignore", "extend-ignore") or key.startswith("per-file-ignores"):
+        # ruff refuses to ignore syntax errors the same way: a file optlint cannot read hides
+        # every finding in it, so OPT000 is always reported (exit status 2).
+        named = [s for s in selectors if s == "OPT000"]
+        if named:
+            raise ConfigError(
+                f"{where}: `{key}` cannot ignore OPT000 (syntax-error): a file that cannot be read or "
+                "parsed is always reported, since nothing in it was checked; exclude the file instead "
+                "(`extend-exclude`)"
+            )
+
+
+def _globs(value, key: str, where: str, folder: str) -> list[tuple[str, str]]:
+    from optlint.globs import check_invalid
+
+    patterns = _string_list(value, key, where)
+    for pattern in patterns:
+        problem = check_invalid(pattern.lstrip("!")) if pattern.lstrip("!").strip() else "an empty pattern"
+        if problem:
+            raise ConfigError(f"{where}: `{key}` has an invalid glob {pattern!r}: {problem}")
+    return [(pattern, folder) for pattern in patterns]
 
 
 def parse_table(table: dict, path: Path | None) -> FileConfig:
@@ -135,35 +271,57 @@ def parse_table(table: dict, path: Path | None) -> FileConfig:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: must be a table")
     config = FileConfig(path=path)
+    folder = str(config.root)
+    selection = Selection()
     for key, value in table.items():
         if key not in _ALLOWED:
             raise ConfigError(f"{where}: unknown key `{key}`; allowed keys: {', '.join(_ALLOWED)}")
-        if key in _LIST_KEYS:
+        config.given.add(key)
+        if key == "extend":
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{where}: `extend` must be the path of another config file, got {value!r}")
+        elif key in _CODE_LIST_KEYS:
             values = _string_list(value, key, where)
-            if key in _CODE_LIST_KEYS:
-                _check_selectors(values, key, where)
-            setattr(config, key.replace("-", "_"), values)
+            _check_selectors(values, key, where)
+            if key in ("select", "ignore", "extend-select"):
+                setattr(selection, key.replace("-", "_"), values)
+            else:
+                setattr(config, key.replace("-", "_"), values)
+        elif key in _GLOB_LIST_KEYS:
+            setattr(config, key.replace("-", "_"), _globs(value, key, where, folder))
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: `per-file-ignores` must be a table of glob = [codes]")
             for pattern, codes in value.items():
                 codes = _string_list(codes, f"per-file-ignores.{pattern}", where)
                 _check_selectors(codes, f"per-file-ignores.{pattern}", where)
-                config.per_file_ignores[pattern] = codes
+                _globs([pattern.lstrip("!") or pattern], f"per-file-ignores.{pattern}", where, folder)
+                config.per_file_ignores.append((pattern, folder, codes))
         elif key == "extra-optimizers":
             config.extra_optimizers = _parse_extra_optimizers(value, where)
-        elif key == "force-exclude":
+        elif key in ("force-exclude", "respect-gitignore"):
             if not isinstance(value, bool):
-                raise ConfigError(f"{where}: `force-exclude` must be true or false, got {value!r}")
-            config.force_exclude = value
+                raise ConfigError(f"{where}: `{key}` must be true or false, got {_shown(value)}")
+            setattr(config, key.replace("-", "_"), value)
         elif key == "max-file-size":
             if isinstance(value, bool) or not isinstance(value, int) or not MIN_FILE_SIZE <= value <= MAX_FILE_SIZE_LIMIT:
                 raise ConfigError(
                     f"{where}: `max-file-size` must be a number of bytes from {MIN_FILE_SIZE} "
-                    f"to {MAX_FILE_SIZE_LIMIT}, got {value!r}"
+                    f"to {MAX_FILE_SIZE_LIMIT}, got {_shown(value)}"
                 )
             config.max_file_size = value
+    if selection.select is not None or selection.extend_select or selection.ignore:
+        config.selections.append(selection)
     return config
+
+
+def _shown(value) -> str:
+    """A config value for a message: a huge integer is named by its size, never printed whole
+    (and never converted: int-to-text refuses more than 4,300 digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _parse_extra_optimizers(value, where: str) -> dict[str, OptimizerSpec]:
@@ -184,10 +342,10 @@ def _parse_extra_optimizers(value, where: str) -> dict[str, OptimizerSpec]:
             )
         default = options.get("default", 0.0)
         if isinstance(default, bool) or not isinstance(default, (int, float)):
-            raise ConfigError(f"{where}: `extra-optimizers.\"{qualname}\".default` must be a number, got {default!r}")
-        if not (math.isfinite(default) and 0 <= default <= MAX_DEFAULT_DECAY):
+            raise ConfigError(f"{where}: `extra-optimizers.\"{qualname}\".default` must be a number, got {_shown(default)}")
+        if not (0 <= default <= MAX_DEFAULT_DECAY and math.isfinite(default)):
             raise ConfigError(
-                f"{where}: `extra-optimizers.\"{qualname}\".default` must be from 0 to {MAX_DEFAULT_DECAY:g}, got {default!r}"
+                f"{where}: `extra-optimizers.\"{qualname}\".default` must be from 0 to {MAX_DEFAULT_DECAY:g}, got {_shown(default)}"
             )
         position = options.get("position")
         if position is not None and (
@@ -195,7 +353,7 @@ def _parse_extra_optimizers(value, where: str) -> dict[str, OptimizerSpec]:
         ):
             raise ConfigError(
                 f"{where}: `extra-optimizers.\"{qualname}\".position` must be an integer from 1 to {MAX_POSITION} "
-                f"(the index of weight_decay in a positional call, counting params as 0), got {position!r}"
+                f"(the index of weight_decay in a positional call, counting params as 0), got {_shown(position)}"
             )
         specs[qualname] = extra_spec(qualname, default, position)
     return specs
@@ -207,25 +365,40 @@ def resolve_settings(
     ignore: list[str] | None = None,
     extend_select: list[str] | None = None,
 ) -> Settings:
-    """Merge the command line over the file: --select replaces, --ignore/--extend-select add."""
+    """The command line over the file, as ruff layers them: each config of an `extend` chain,
+    then the command line; a layer's `select` replaces, `extend-select` adds, `ignore` removes."""
     for key, values in (("--select", select), ("--ignore", ignore), ("--extend-select", extend_select)):
         if values:
             bad = unknown_selectors(values)
             if bad:
                 raise UsageError(f"{key}: unknown rule code(s) {', '.join(bad)}")
-    enabled = select_codes(
-        select if select else config.select,
-        config.extend_select + (extend_select or []),
-        config.ignore + (ignore or []),
-    )
+    if ignore and "OPT000" in ignore:
+        raise UsageError("--ignore: OPT000 (syntax-error) cannot be ignored: a file that cannot be read or parsed is always reported")
+    enabled: frozenset[str] | None = None
+    for layer in [*config.selections, Selection(select or None, list(extend_select or []), list(ignore or []))]:
+        chosen = layer.select if layer.select is not None else (sorted(enabled) if enabled is not None else None)
+        enabled = select_codes(chosen, layer.extend_select, layer.ignore)
     from optlint.settings import expand_selector_list
 
-    per_file = [(p, frozenset(expand_selector_list(c))) for p, c in config.per_file_ignores.items()]
     fixable = frozenset(expand_selector_list(config.fixable if config.fixable is not None else ["ALL"]))
     fixable -= frozenset(expand_selector_list(config.unfixable))
+    root = str(config.root)
+    exclude = [(p, root) for p in DEFAULT_EXCLUDE] if config.exclude is None else list(config.exclude)
+    test_files = [(p, root) for p in DEFAULT_TEST_FILES] if config.test_files is None else list(config.test_files)
+    test_ignore = DEFAULT_TEST_FILES_IGNORE if config.test_files_ignore is None else config.test_files_ignore
     return Settings(
-        enabled, per_file, dict(config.extra_optimizers), str(config.root), fixable=fixable,
+        enabled,
+        [(p, folder, frozenset(expand_selector_list(c))) for p, folder, c in config.per_file_ignores],
+        dict(config.extra_optimizers),
+        root,
+        fixable=fixable,
         max_file_size=config.max_file_size,
+        exclude=exclude + list(config.extend_exclude),
+        test_files=test_files + list(config.extend_test_files),
+        test_files_ignore=frozenset(expand_selector_list(list(test_ignore))),
+        respect_gitignore=config.respect_gitignore,
+        force_exclude=config.force_exclude,
+        config_path=str(config.path) if config.path is not None else None,
     )
 
 
@@ -240,17 +413,87 @@ def split_codes(values: tuple[str, ...], option: str = "--select") -> list[str]:
     return [part.strip().upper() for value in values for part in value.split(",") if part.strip()]
 
 
-def exclusions(config: FileConfig) -> list[str]:
-    base = list(DEFAULT_EXCLUDE) if config.exclude is None else list(config.exclude)
-    return base + list(config.extend_exclude)
+class ConfigResolver:
+    """The settings of each file, found as ruff finds them
+    (https://docs.astral.sh/ruff/configuration/#config-file-discovery):
+
+    - the nearest config file at or above the file's folder (`.optlint.toml`, `optlint.toml`,
+      or a pyproject.toml with [tool.optlint]); a file with none above it uses the one found
+      from the working folder, or the defaults;
+    - `explicit` (--config) is used for every file, its globs anchored at the working folder
+      (ruff: "relative paths ... are resolved relative to the current working directory");
+    - `isolated` (--isolated): no config file at all.
+
+    The command line's selection (`cli`) goes over every config; `configure` is called once on
+    each Settings built (the run's flags: fix, diff, ...). The CLI, the flake8 plugin and the
+    pre-commit hook all ask this class, so they agree file by file."""
+
+    def __init__(self, explicit: str | None = None, isolated: bool = False, cli: Selection | None = None, configure=None, warn=None) -> None:
+        self.cli = cli or Selection()
+        self.configure = configure
+        self.warn = warn
+        self._by_folder: dict[str, Path | None] = {}
+        self._settings: dict[Path | None, Settings] = {}
+        self.fixed: FileConfig | None = None
+        if explicit:
+            path = Path(explicit)
+            if not path.is_file():
+                raise UsageError(f"--config: no such file: {explicit}")
+            config = load_config(path)
+            _reanchor(config, os.getcwd())
+            config.path = None  # globs and messages relative to the working folder
+            self.fixed = config
+        elif isolated:
+            self.fixed = FileConfig()
+        self._fallback_path: Path | None = None
+        if self.fixed is None:
+            self._fallback_path = find_config(Path.cwd(), warn)
+
+    def config_path(self, path: str) -> Path | None:
+        """The config file that governs `path` (None: the defaults)."""
+        if self.fixed is not None:
+            return None
+        absolute = os.path.abspath(path)
+        folder = absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
+        chain = []
+        found: Path | None = None
+        current = folder
+        while True:
+            if current in self._by_folder:
+                found = self._by_folder[current]
+                break
+            chain.append(current)
+            candidate = config_in(Path(current), self.warn)
+            if candidate is not None:
+                found = candidate
+                break
+            parent = os.path.dirname(current)
+            if parent == current:
+                found = self._fallback_path
+                break
+            current = parent
+        for seen in chain:
+            self._by_folder[seen] = found
+        return found
+
+    def settings_for(self, path: str) -> Settings:
+        key = self.config_path(path)
+        if key not in self._settings:
+            if self.fixed is not None:
+                config = self.fixed
+            else:
+                config = load_config(key) if key is not None else FileConfig()
+            settings = resolve_settings(config, self.cli.select, self.cli.ignore, self.cli.extend_select)
+            if self.configure is not None:
+                self.configure(settings)
+            self._settings[key] = settings
+        return self._settings[key]
 
 
-def config_for(paths: list[str], explicit: str | None) -> FileConfig:
-    if explicit:
-        path = Path(explicit)
-        if not path.is_file():
-            raise UsageError(f"--config: no such file: {explicit}")
-        return load_config(path)
-    start = Path(paths[0]) if paths and paths[0] != "-" else Path(os.getcwd())
-    found = find_config(start if start.exists() else Path.cwd())
-    return load_config(found) if found else FileConfig()
+def _reanchor(config: FileConfig, folder: str) -> None:
+    """Globs of a --config file relative to `folder` (ruff's rule for --config)."""
+    config.exclude = None if config.exclude is None else [(p, folder) for p, _ in config.exclude]
+    config.extend_exclude = [(p, folder) for p, _ in config.extend_exclude]
+    config.test_files = None if config.test_files is None else [(p, folder) for p, _ in config.test_files]
+    config.extend_test_files = [(p, folder) for p, _ in config.extend_test_files]
+    config.per_file_ignores = [(p, folder, c) for p, _, c in config.per_file_ignores]

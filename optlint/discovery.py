@@ -12,125 +12,47 @@ like any file that cannot be checked, while everything else is still found.
 from __future__ import annotations
 
 import errno
-import fnmatch
 import os
-import re
 from dataclasses import dataclass, field
 
 from optlint.files import SMALL_FILE_LIMIT, SMALL_FILE_LIMIT_NAME, NotRegularFile, read_regular
 from optlint.findings import FileResult
+from optlint.globs import IgnoreFile
 from optlint.static.source import SourceError, error_finding
 
 
-@dataclass(frozen=True)
-class _IgnoreRule:
-    regex: re.Pattern
-    negated: bool
-    directory_only: bool
+#: The ignore files read in each folder, as ruff reads them through the `ignore` crate:
+#: `.ignore` (ripgrep's) wins over `.gitignore`; `.git/info/exclude` applies below both.
+IGNORE_FILES = (".ignore", ".gitignore")
 
 
-def _translate(pattern: str) -> str:
-    """A gitignore glob (relative, already unanchored or anchored by the caller) as a regex."""
-    out, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pattern.startswith("/**", i) and i + 3 == len(pattern):
-            out.append("/.*")
-            i += 3
-            continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            end = pattern.find("]", i + 1)
-            if end == -1:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1 : end].replace("\\", "\\\\")
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
-                i = end
-        elif c == "\\" and i + 1 < len(pattern):
-            i += 1
-            out.append(re.escape(pattern[i]))
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return "".join(out)
-
-
-class GitIgnore:
-    """The rules of one .gitignore file, matched against paths relative to its folder."""
-
-    def __init__(self, base: str, lines: list[str], problems: list[FileResult] | None = None, shown: str = "") -> None:
-        self.base = base
-        self.rules: list[_IgnoreRule] = []
-        for row, raw in enumerate(lines, 1):
-            line = raw.rstrip("\n").rstrip("\r")
-            if not line.strip() or line.startswith("#"):
-                continue
-            line = line.rstrip(" ") if not line.endswith("\\ ") else line
-            negated = line.startswith("!")
-            if negated:
-                line = line[1:]
-            directory_only = line.endswith("/")
-            line = line.rstrip("/")
-            if not line:
-                continue
-            anchored = "/" in line
-            line = line.lstrip("/")
-            body = _translate(line)
-            regex = f"^{body}$" if anchored else f"^(?:.*/)?{body}$"
-            try:
-                compiled = re.compile(regex)
-            except re.error as exc:  # `[z-a]`: git's matcher matches nothing with it; say so
-                if problems is not None:
-                    where = shown or os.path.join(base, ".gitignore")
-                    message = f"invalid .gitignore pattern {raw.strip()!r} ({exc.msg}); the line is not applied"
-                    problems.append(error_finding(FileResult(where), SourceError(message, row)))
-                continue
-            self.rules.append(_IgnoreRule(compiled, negated, directory_only))
-
-    @classmethod
-    def load(cls, folder: str, problems: list[FileResult] | None = None, shown: str | None = None) -> GitIgnore | None:
-        """The folder's .gitignore, if it is a regular file (git does not follow a symlinked one).
-
-        Problems are reported under `shown`, the folder as the user named it."""
-        path = os.path.join(folder, ".gitignore")
-        display = os.path.normpath(os.path.join(shown if shown is not None else _display(folder), ".gitignore"))
-        try:
-            data = read_regular(path, SMALL_FILE_LIMIT, follow_symlinks=False, limit_name=SMALL_FILE_LIMIT_NAME)
-        except FileNotFoundError:
+def load_ignore(folder: str, name: str = ".gitignore", problems: list[FileResult] | None = None, shown: str | None = None) -> IgnoreFile | None:
+    """The ignore file `name` in `folder` if it is a regular file (git does not follow a
+    symlinked one); problems (unreadable, an invalid pattern) are reported under `shown`,
+    the folder as the user named it."""
+    path = os.path.join(folder, name)
+    display = os.path.normpath(os.path.join(shown if shown is not None else _display(folder), name))
+    try:
+        data = read_regular(path, SMALL_FILE_LIMIT, follow_symlinks=False, limit_name=SMALL_FILE_LIMIT_NAME)
+    except FileNotFoundError:
+        return None
+    except (NotRegularFile, OSError) as exc:
+        # A FIFO would block and a link to /dev/zero never ends: neither is read. git skips
+        # them too (ELOOP for a symlink, no pattern from a device); anything else is reported.
+        if isinstance(exc, NotRegularFile) or getattr(exc, "errno", None) in _SKIPPED_ERRNOS:
             return None
-        except (NotRegularFile, OSError) as exc:
-            # A FIFO would block and a link to /dev/zero never ends: neither is read. git skips
-            # them too (ELOOP for a symlink, no pattern from a device); anything else is reported.
-            if isinstance(exc, NotRegularFile) or getattr(exc, "errno", None) in _SKIPPED_ERRNOS:
-                return None
-            if problems is not None:
-                reason = exc.strerror or str(exc)
-                problems.append(error_finding(FileResult(display), SourceError(f"cannot read .gitignore: {reason}")))
-            return None
-        return cls(folder, data.decode("utf-8", errors="replace").splitlines(), problems, display)
-
-    def verdict(self, path: str, is_dir: bool) -> bool | None:
-        """True ignored, False re-included, None: this file says nothing."""
-        rel = os.path.relpath(path, self.base).replace(os.sep, "/")
-        if rel.startswith(".."):
-            return None
-        result = None
-        for rule in self.rules:
-            if rule.directory_only and not is_dir:
-                continue
-            if rule.regex.match(rel):
-                result = not rule.negated
-        return result
+        if problems is not None:
+            reason = exc.strerror or str(exc)
+            problems.append(error_finding(FileResult(display), SourceError(f"cannot read {name}: {reason}")))
+        return None
+    base = os.path.dirname(folder) if name == os.path.join("info", "exclude") else folder  # .git/info/exclude: the work tree
+    ignore = IgnoreFile(base, data.decode("utf-8", errors="replace").splitlines())
+    for row, line, why in ignore.bad:
+        if problems is not None:
+            label = "exclude" if name.endswith("exclude") else name
+            message = f"invalid {label} pattern {line!r} ({why}); the line is not applied"
+            problems.append(error_finding(FileResult(display), SourceError(message, row)))
+    return ignore
 
 
 #: ELOOP: a symlink opened with O_NOFOLLOW; ENOTDIR/EISDIR: a folder named .gitignore.
@@ -159,13 +81,6 @@ def _parents(folder: str):
         folder = parent
 
 
-def _excluded(name: str, rel: str, patterns: list[str]) -> bool:
-    for pattern in patterns:
-        if fnmatch.fnmatch(name, pattern) or ("/" in pattern and fnmatch.fnmatch(rel, pattern)):
-            return True
-    return False
-
-
 def _is_venv(folder: str) -> bool:
     return os.path.exists(os.path.join(folder, "pyvenv.cfg"))
 
@@ -177,22 +92,17 @@ class Discovered:
     problems: list[FileResult] = field(default_factory=list)  # OPT000 results: unreadable folders, bad .gitignore
 
 
-def discover(
-    paths: list[str],
-    exclude: list[str],
-    extensions=(".py", ".ipynb"),
-    force_exclude: bool = False,
-    root: str | None = None,
-) -> Discovered:
-    """The files to check under `paths`. With `force_exclude`, `exclude` also applies to files
-    named explicitly (matched against their name, their folders' names, and their path
-    relative to `root`, the config's folder)."""
+def discover(paths: list[str], resolver, extensions=(".py", ".ipynb"), force_exclude: bool | None = None) -> Discovered:
+    """The files to check under `paths`, each folder walked with the settings of the config
+    that governs it (`resolver.settings_for`). A file named explicitly is always checked
+    unless `force_exclude` (or the config's `force-exclude`) and its config excludes it or
+    one of its folders."""
     found: set[str] = set()
     missing: list[str] = []
     problems: list[FileResult] = []
-    root = os.path.abspath(root or os.getcwd())
     for given in paths:
-        if force_exclude and force_excluded(given, exclude, root):
+        force = resolver.settings_for(given).force_exclude if force_exclude is None else force_exclude
+        if force and force_excluded(given, resolver):
             continue
         try:
             os.stat(given)
@@ -206,45 +116,59 @@ def discover(
         if os.path.isfile(given):
             found.add(os.path.normpath(given))  # named explicitly: always checked
         elif os.path.isdir(given):
-            found.update(_walk(given, exclude, extensions, problems))
+            found.update(_walk(given, resolver, extensions, problems))
         else:  # a FIFO, socket or device: never opened
             missing.append(f"{given}: not a regular file or folder")
-    unique = {p.path: p for p in problems}  # one report per .gitignore or folder
+    unique = {p.path: p for p in problems}  # one report per ignore file or folder
     return Discovered(sorted(found), missing, [unique[k] for k in sorted(unique)])
 
 
-def force_excluded(given: str, exclude: list[str], root: str) -> bool:
-    """Whether `exclude` names `given` or one of its folders (relative to `root`, the config's folder)."""
-    absolute = os.path.abspath(given)
-    rel = os.path.relpath(absolute, root).replace(os.sep, "/")
-    if rel.startswith("../"):
-        rel = absolute.replace(os.sep, "/")
-    parts = [p for p in rel.split("/") if p not in ("", ".")]
-    for depth in range(1, len(parts) + 1):
-        if _excluded(parts[depth - 1], "/".join(parts[:depth]), exclude):
+def force_excluded(given: str, resolver) -> bool:
+    """Whether the exclusions name `given` or one of its folders, each checked with the
+    settings that govern it, up to the folder of its config (ruff's `is_file_excluded`)."""
+    path = os.path.abspath(given)
+    is_dir = os.path.isdir(path)
+    while True:
+        settings = resolver.settings_for(path)
+        if settings.excluded(path, is_dir):
             return True
-    return False
+        parent = os.path.dirname(path)
+        if parent == path or path == os.path.abspath(settings.root):
+            return False
+        path, is_dir = parent, True
 
 
-def _walk(top: str, exclude: list[str], extensions, problems: list[FileResult]) -> list[str]:
-    top_abs = os.path.abspath(top)
-    # .gitignore files from the repository root down to `top` apply too.
+def _ignore_chain(top_abs: str, problems: list[FileResult]) -> tuple[list, IgnoreFile | None]:
+    """The ignore files above `top_abs` up to its repository's root (each (name, file)), and
+    the repository's `.git/info/exclude`."""
     root = _git_root(top_abs)
-    inherited: list[GitIgnore] = []
+    chain: list[tuple[str, IgnoreFile]] = []
+    info = None
     if root is not None:
-        chain = [top_abs]
-        chain += [p for p in _parents(top_abs) if len(p) >= len(root)]
-        for folder in reversed(chain[1:]):
-            ignore = GitIgnore.load(folder, problems)
-            if ignore:
-                inherited.append(ignore)
+        folders = [p for p in _parents(top_abs) if len(p) >= len(root)]
+        for folder in reversed(folders):
+            for name in IGNORE_FILES:
+                ignore = load_ignore(folder, name, problems)
+                if ignore:
+                    chain.append((name, ignore))
+        if os.path.isdir(os.path.join(root, ".git")):
+            info = load_ignore(os.path.join(root, ".git"), os.path.join("info", "exclude"), problems)
+    return chain, info
+
+
+def _walk(top: str, resolver, extensions, problems: list[FileResult]) -> list[str]:
+    top_abs = os.path.abspath(top)
+    inherited, info = _ignore_chain(top_abs, problems) if resolver.settings_for(top_abs).respect_gitignore else ([], None)
     out: list[str] = []
     stack = [(top, top_abs, inherited)]
     while stack:
         folder, folder_abs, ignores = stack.pop()
-        own = GitIgnore.load(folder_abs, problems, folder)
-        if own:
-            ignores = [*ignores, own]
+        settings = resolver.settings_for(folder_abs)
+        if settings.respect_gitignore:
+            for name in IGNORE_FILES:
+                own = load_ignore(folder_abs, name, problems, folder)
+                if own:
+                    ignores = [*ignores, (name, own)]
         try:
             with os.scandir(folder) as scan:
                 entries = sorted(scan, key=lambda e: e.name)
@@ -254,28 +178,37 @@ def _walk(top: str, exclude: list[str], extensions, problems: list[FileResult]) 
             continue
         for entry in entries:
             path_abs = os.path.join(folder_abs, entry.name)
-            rel = os.path.relpath(path_abs, top_abs).replace(os.sep, "/")
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
                 is_file = entry.is_file()
             except OSError:
                 continue
-            if _ignored(ignores, path_abs, is_dir):
+            if not is_dir and not (is_file and entry.name.endswith(extensions)):
+                continue
+            if settings.respect_gitignore and _ignored(ignores, info, path_abs, is_dir):
                 continue
             if is_dir:
-                if entry.name.startswith(".") or _excluded(entry.name, rel, exclude) or _is_venv(path_abs):
+                if entry.name.startswith(".") or _is_venv(path_abs):
+                    continue
+                # a folder holding its own config is walked with that config's exclusions
+                if resolver.settings_for(path_abs).excluded(path_abs, True) or settings.excluded(path_abs, True):
                     continue
                 stack.append((os.path.join(folder, entry.name), path_abs, ignores))
-            elif is_file and entry.name.endswith(extensions):
-                if not _excluded(entry.name, rel, exclude):
-                    out.append(os.path.normpath(os.path.join(folder, entry.name)))
+            elif not settings.excluded(path_abs):
+                out.append(os.path.normpath(os.path.join(folder, entry.name)))
     return out
 
 
-def _ignored(ignores: list[GitIgnore], path: str, is_dir: bool) -> bool:
-    verdict = False
-    for ignore in ignores:  # deeper .gitignore files come later and win
-        result = ignore.verdict(path, is_dir)
-        if result is not None:
-            verdict = result
-    return verdict
+def _ignored(ignores: list, info: IgnoreFile | None, path: str, is_dir: bool) -> bool:
+    """ruff's order (the `ignore` crate): any `.ignore`, deepest first, then any `.gitignore`,
+    deepest first, then `.git/info/exclude`; the first that says something decides."""
+    for kind in IGNORE_FILES:
+        for name, ignore in reversed(ignores):
+            if name != kind:
+                continue
+            verdict = ignore.verdict(path, is_dir)
+            if verdict is not None:
+                return verdict
+    if info is not None:
+        return bool(info.verdict(path, is_dir))
+    return False

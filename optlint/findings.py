@@ -32,6 +32,9 @@ class Finding:
     #: for notebooks: the row of the .ipynb file that holds the finding's first row (its JSON
     #: string), so formats that point into the file itself (GitHub, SARIF) land on it
     file_row: int | None = None
+    #: the fix's applicability ("safe", "unsafe", "display-only"), also when its edits were not
+    #: rendered (the plain text report marks fixable findings without rendering them)
+    applicability: str | None = None
 
     def sort_key(self) -> tuple:
         return (self.path, self.cell or 0, self.location.row, self.location.column, self.code, self.message)
@@ -48,3 +51,5 @@ class FileResult:
     fixed: int = 0  # findings fixed (or that --diff would fix)
     diff: str | None = None  # unified diff, with --diff
     fixed_output: bytes | None = None  # the fixed file, when fixing standard input
+    #: "path:row: message" for what was read but not applied (a `# noqa: opt001` in lowercase)
+    warnings: list[str] = field(default_factory=list)

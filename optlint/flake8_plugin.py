@@ -14,8 +14,6 @@ one that is reuses the ``ast`` tree flake8 built.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 from optlint import __version__
 
@@ -25,9 +23,9 @@ class Plugin:
     version = __version__
     #: codes named exactly in flake8's --select / --extend-select (set by parse_options)
     _named: frozenset[str] = frozenset()
-    #: settings per config file (None: no [tool.optlint] found), and config per folder
-    _settings: dict = {}
-    _config_for_folder: dict = {}
+    #: one resolver per flake8 run (set by parse_options): each file's settings come from
+    #: its nearest config, exactly as `optlint check` finds them
+    _resolver = None
 
     def __init__(self, tree, filename: str, lines: list[str]) -> None:
         self.tree = tree
@@ -43,34 +41,30 @@ class Plugin:
         named = [*(select or ()), *(getattr(options, "extend_select", None) or ())]
         cls._named = frozenset(code.strip().upper() for code in named if code)
         cls._active = select is None or any("OPT".startswith(code) or code.startswith("OPT") for code in cls._named)
-        cls._settings, cls._config_for_folder = {}, {}
+        cls._resolver = None
 
     @classmethod
     def settings_for(cls, filename: str):
         """The settings `optlint check` would use for this file (config found from its folder)."""
-        from optlint.config import ConfigError, FileConfig, find_config, load_config, resolve_settings
+        from optlint.config import ConfigError, ConfigResolver, FileConfig, Selection, resolve_settings
+        from optlint.registry import all_rules
 
-        folder = os.path.dirname(os.path.abspath(filename))
-        if folder not in cls._config_for_folder:
-            try:
-                cls._config_for_folder[folder] = find_config(Path(folder))
-            except ConfigError:
-                cls._config_for_folder[folder] = None
-        config_path = cls._config_for_folder[folder]
-        if config_path not in cls._settings:
-            try:
-                config = load_config(config_path) if config_path is not None else FileConfig()
-            except ConfigError:
-                config = FileConfig()  # `optlint check` reports config errors; flake8 has no channel for them
+        if cls._resolver is None:
             # A code named exactly is enabled even when it is off by default; a prefix
             # (`--select OPT`) only lets flake8 show what optlint's own selection enables.
-            from optlint.registry import all_rules
+            exact = sorted(code for code in cls._named if code in all_rules() and code != "OPT000")
 
-            exact = sorted(code for code in cls._named if code in all_rules())
-            settings = resolve_settings(config, extend_select=exact)
-            settings.fix_edits = False  # flake8 shows no fixes: never render them (no LibCST)
-            cls._settings[config_path] = settings
-        return cls._settings[config_path]
+            def configure(settings) -> None:
+                settings.fix_edits = False  # flake8 shows no fixes: never render them (no LibCST)
+
+            cls._resolver = ConfigResolver(cli=Selection(extend_select=exact), configure=configure)
+        try:
+            return cls._resolver.settings_for(filename)
+        except ConfigError:
+            # `optlint check` reports config errors; flake8 has no channel for them
+            settings = resolve_settings(FileConfig())
+            settings.fix_edits = False
+            return settings
 
     def run(self):
         if not self._active:

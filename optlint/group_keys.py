@@ -8,20 +8,29 @@ from __future__ import annotations
 import difflib
 
 #: Keys that schedulers and well-known libraries add to param groups on purpose (torch's
-#: LR schedulers, timm's layer decay and Muon, Megatron, mmengine): PyTorch keeps them and
-#: step() ignores them.
+#: LR schedulers and SWA, timm's layer decay and Muon, Megatron, mmengine): PyTorch keeps them
+#: and step() ignores them, and the scheduler that wrote them reads them back.
+#: torch's own: https://github.com/pytorch/pytorch/blob/main/torch/optim/lr_scheduler.py and
+#: https://github.com/pytorch/pytorch/blob/main/torch/optim/swa_utils.py
 KNOWN_EXTRA_GROUP_KEYS = frozenset(
     {
         "params",
         "param_names",  # torch >= 2.6 named parameters
         "initial_lr",  # every LR scheduler
         "max_lr", "min_lr", "base_lr", "base_momentum", "max_momentum",  # OneCycleLR, CyclicLR
+        "swa_lr",  # torch.optim.swa_utils.SWALR
         "lr_scale",  # timm layer decay
         "use_fallback",  # timm Muon
         "group_name", "name", "names",
         "wd_mult", "lr_mult", "decay_mult",  # Megatron, mmengine
     }
 )
+
+
+#: What torch.distributed.optim.ZeroRedundancyOptimizer's global param groups hold besides
+#: its inner optimizer's hyperparameters (it copies the inner groups' keys into them at each
+#: step): https://github.com/pytorch/pytorch/blob/main/torch/distributed/optim/zero_redundancy_optimizer.py
+ZERO_GROUP_KEYS = frozenset({"params", "initial_lr"})
 
 
 def suggestion(key: str, allowed) -> str:

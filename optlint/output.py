@@ -1,14 +1,23 @@
-"""Render findings: text (ruff-style), json (ruff-shaped), json-lines, github, sarif, statistics."""
+"""Render findings in ruff's output formats.
+
+``concise`` (one line per finding; ``text`` is its older name), ``full`` (with the source
+lines), ``json`` / ``json-lines`` (ruff's keys), ``github`` (workflow commands), ``gitlab``
+(GitLab Code Quality, a Code Climate subset), ``junit`` (JUnit XML), ``pylint``, ``sarif``
+(2.1.0), and ``--statistics``. Shapes follow ruff's (https://docs.astral.sh/ruff/settings/#output-format).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 from collections import Counter
 from urllib.parse import quote
+from xml.sax.saxutils import quoteattr
 
 from optlint import __version__
+from optlint.document import fix_applicability
 from optlint.findings import Finding
 from optlint.registry import all_rules
 from optlint.rules.base import DOCS_URL
@@ -29,13 +38,126 @@ class Style:
         return f"\x1b[{code}m{text}\x1b[0m" if self.enabled else text
 
 
-def format_text(findings: list[Finding], sources: dict | None = None, color: bool = False) -> str:
+def format_text(findings: list[Finding], sources: dict | None = None, color: bool = False, fixable=None) -> str:
+    """ruff's text format; `fixable(finding)` says which findings get ruff's `[*]` mark
+    (those whose fix `--fix` would apply)."""
     style = Style(color)
     out = []
     for f in findings:
-        out.append(f"{style(_where(f), '1')}: {style(f.code, '1;31')} {f.message}\n")
+        mark = " [*]" if fixable is not None and fixable(f) else ""
+        out.append(f"{style(_where(f), '1')}: {style(f.code, '1;31')}{mark} {f.message}\n")
         if sources is not None:
             out.append(_excerpt(f, sources.get((f.path, f.cell)), style))
+    return "".join(out)
+
+
+def format_full(findings: list[Finding], sources: dict | None = None, color: bool = False) -> str:
+    """ruff's ``full``: each finding, its source lines with a caret, and what its fix does."""
+    style = Style(color)
+    out = []
+    for f in findings:
+        out.append(format_text([f], sources if sources is not None else {}, color))
+        if f.fix is not None:
+            level = fix_applicability(f.fix)
+            note = "" if level == "safe" else f" ({level} fix)"
+            out.append(f"  {style('= help', '1;36')}: {f.fix['message']}{note}\n")
+        out.append("\n")
+    return "".join(out)
+
+
+def format_pylint(findings: list[Finding], **_) -> str:
+    """pylint's parseable format, as ruff writes it: ``path:row: [CODE] message``."""
+    out = []
+    for f in findings:
+        where = f"{f.path}:cell {f.cell}:{f.location.row}" if f.cell is not None else f"{f.path}:{f.location.row}"
+        out.append(f"{where}: [{f.code}] {f.message}\n")
+    return "".join(out)
+
+
+def _project_path(path: str) -> str:
+    """A path relative to the project (GitLab's ``CI_PROJECT_DIR``, else the current folder)."""
+    base = os.environ.get("CI_PROJECT_DIR") or os.getcwd()
+    if path == "-":
+        return path
+    relative = os.path.relpath(os.path.abspath(path), base)
+    return readable_path(relative.replace(os.sep, "/"))
+
+
+def format_gitlab(findings: list[Finding], **_) -> str:
+    """GitLab Code Quality (a subset of Code Climate's issue format), shaped as ruff's.
+
+    The fingerprint hashes path, code and message (not the row, so a finding keeps its
+    fingerprint when lines above it move); identical findings in one file are told apart
+    by their order, so every fingerprint in a report is unique, as GitLab requires.
+    """
+    seen: Counter = Counter()
+    items = []
+    for f in findings:
+        path = _project_path(f.path)
+        key = (path, f.cell, f.code, f.message)
+        seen[key] += 1
+        digest = hashlib.sha256(json.dumps([*key, seen[key]]).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        where = f" (cell {f.cell}, row {f.location.row})" if f.cell is not None else ""
+        if f.cell is None:
+            positions = {
+                "begin": {"line": f.location.row, "column": f.location.column},
+                "end": {"line": f.end_location.row, "column": f.end_location.column},
+            }
+        else:  # the .ipynb row holding the line; the cell's own rows are in the description
+            row = f.file_row or 1
+            positions = {"begin": {"line": row, "column": 1}, "end": {"line": row, "column": 1}}
+        items.append(
+            {
+                "check_name": f.code,
+                "description": f"{f.code}: {f.message}{where}",
+                "severity": "major",
+                "fingerprint": digest,
+                "location": {"path": path, "positions": positions},
+            }
+        )
+    return json.dumps(items, indent=2) + "\n"
+
+
+def _xml_text(text: str) -> str:
+    """Text as XML 1.0 allows it: markup escaped, characters XML cannot hold replaced."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _XML_INVALID.sub("\ufffd", text)
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_attr(text: str) -> str:
+    return quoteattr(_XML_INVALID.sub("\ufffd", text))
+
+
+def format_junit(findings: list[Finding], **_) -> str:
+    """JUnit XML as ruff writes it: a test suite per file, a failing test case per finding."""
+    by_file: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_file.setdefault(f.path, []).append(f)
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n',
+        f'<testsuites name="optlint" tests="{len(findings)}" failures="{len(findings)}" errors="0">\n',
+    ]
+    for path, items in by_file.items():
+        name = readable_path(path)
+        classname = name[:-3] if name.endswith(".py") else name
+        out.append(
+            f'    <testsuite name={_xml_attr(name)} tests="{len(items)}" disabled="0" errors="0" '
+            f'failures="{len(items)}" package="org.optlint">\n'
+        )
+        for f in items:
+            cell = f"cell {f.cell}, " if f.cell is not None else ""
+            out.append(
+                f'        <testcase name={_xml_attr("org.optlint." + f.code)} classname={_xml_attr(classname)} '
+                f'line="{f.location.row}" column="{f.location.column}">\n'
+                f"            <failure message={_xml_attr(f.message)}>"
+                f"{_xml_text(f'{cell}line {f.location.row}, col {f.location.column}, {f.message}')}</failure>\n"
+                "        </testcase>\n"
+            )
+        out.append("    </testsuite>\n")
+    out.append("</testsuites>\n")
     return "".join(out)
 
 
@@ -81,6 +203,7 @@ def path_uri(path: str) -> str:
 def finding_to_json(finding: Finding) -> dict:
     filename = os.path.abspath(finding.path) if finding.path != "-" else "-"
     item = {
+        "cell": finding.cell,  # ruff's key: the notebook cell (1-based), null for a .py file
         "code": finding.code,
         "message": finding.message,
         # A name that is not UTF-8 cannot be a JSON string as it is: "filename" shows it with
@@ -92,10 +215,10 @@ def finding_to_json(finding: Finding) -> dict:
         "noqa_row": finding.noqa_row,
         "url": _url(finding.code),
     }
+    if finding.fix is not None and "applicability" not in finding.fix:
+        item["fix"] = {**finding.fix, "applicability": fix_applicability(finding.fix)}
     if not _is_utf8(filename):
         item["filename_uri"] = path_uri(filename)
-    if finding.cell is not None:
-        item["cell"] = finding.cell
     return item
 
 
@@ -223,6 +346,9 @@ def format_sarif(findings: list[Finding], **_) -> str:
                         "rules": driver_rules,
                     }
                 },
+                # Columns are counted in Unicode code points (not UTF-16 units), in regions
+                # and in fix replacements alike; SARIF requires saying so when results have columns.
+                "columnKind": "unicodeCodePoints",
                 "results": results,
             }
         ],
@@ -253,12 +379,45 @@ def format_statistics(findings: list[Finding], output_format: str = "text") -> s
 
 
 FORMATTERS = {
-    "text": format_text,
+    "concise": format_text,
+    "full": format_full,
     "json": format_json,
     "json-lines": format_json_lines,
     "github": format_github,
+    "gitlab": format_gitlab,
+    "junit": format_junit,
+    "pylint": format_pylint,
     "sarif": format_sarif,
 }
+#: ``--output-format`` values: ruff's names, plus ``text`` (optlint's first name for ``concise``).
+OUTPUT_FORMATS = ("text", *FORMATTERS)
+#: Formats that show a fix's edits (so the edits must be rendered).
+SHOWS_EDITS = frozenset({"json", "json-lines", "sarif"})
+
+
+def render(output_format: str, findings: list[Finding], sources: dict | None = None, color: bool = False, fixable=None) -> str:
+    """The report for `findings` in `output_format` (``sources``: text per (path, cell), for
+    the formats that show source lines; ``fixable(finding)``: whether ``--fix`` would fix it,
+    ruff's ``[*]`` mark in the concise format)."""
+    if output_format in ("text", "concise"):
+        return format_text(findings, sources, color, fixable=fixable)
+    if output_format == "full":
+        return format_full(findings, sources, color)
+    return FORMATTERS[output_format](findings)
+
+
+def use_color(choice: str, stream_is_tty: bool, environ=os.environ) -> bool:
+    """``--color auto|always|never``: auto is colour on a terminal, unless ``NO_COLOR`` is set
+    (https://no-color.org); ``FORCE_COLOR`` (https://force-color.org) turns it on anywhere."""
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    return stream_is_tty
 
 
 class ReportError(Exception):

@@ -20,6 +20,7 @@ from optlint.rules.runtime_rules import RUNTIME_RULES
 from optlint.rules.substring_name_split import SubstringNameSplit
 from optlint.rules.syntax import SyntaxErrorRule
 from optlint.rules.unknown_group_key import UnknownGroupKey
+from optlint.rules.unused_noqa import UnusedNoqa
 
 RULES: tuple[type[Rule], ...] = (
     SyntaxErrorRule,
@@ -31,6 +32,7 @@ RULES: tuple[type[Rule], ...] = (
     UnknownGroupKey,
     PositionalHyperparameters,
     ReusedParamIterator,
+    UnusedNoqa,
     *RUNTIME_RULES,
 )
 

@@ -17,7 +17,7 @@ from optlint.findings import FileResult
 from optlint.settings import Settings
 from optlint.static.source import SourceError, error_finding
 
-_worker_settings: Settings | None = None
+_worker_settings: list[Settings] = []
 
 #: What a worker calls per file. Tests replace it (before the pool forks) to make a worker die.
 check_one = check_path
@@ -26,13 +26,13 @@ check_one = check_path
 MIN_FILES_FOR_POOL = 3
 
 
-def _init_worker(settings: Settings) -> None:
+def _init_worker(settings: list[Settings]) -> None:
     global _worker_settings
     _worker_settings = settings
 
 
-def _check_in_worker(paths: list[str]) -> list[FileResult]:
-    return [check_one(path, _worker_settings) for path in paths]
+def _check_in_worker(paths: list[tuple[str, int]]) -> list[FileResult]:
+    return [check_one(path, _worker_settings[index]) for path, index in paths]
 
 
 def default_jobs() -> int:
@@ -47,19 +47,33 @@ def default_jobs() -> int:
 MIN_BYTES_FOR_POOL = 6 * 1024 * 1024
 
 
-def check_files(files: list[str], settings: Settings, jobs: int | None = None) -> list[FileResult]:
-    """Check `files` with at most `jobs` processes: a small run stays in this one."""
+def check_files(files: list[str], settings, jobs: int | None = None) -> list[FileResult]:
+    """Check `files` with at most `jobs` processes: a small run stays in this one.
+
+    `settings` is one Settings for every file, or a function giving each file's (a monorepo
+    has one config per project); each distinct Settings reaches a worker once."""
+    settings_for = settings if callable(settings) else (lambda path, one=settings: one)
+    table: list[Settings] = []
+    index: dict[int, int] = {}
+    of: dict[str, int] = {}
+    for path in files:
+        chosen = settings_for(path)
+        if id(chosen) not in index:
+            index[id(chosen)] = len(table)
+            table.append(chosen)
+        of[path] = index[id(chosen)]
     jobs = default_jobs() if jobs is None or jobs < 1 else jobs
     jobs = min(jobs, len(files))
     if jobs <= 1 or len(files) < MIN_FILES_FOR_POOL or sum(map(_size, files)) < MIN_BYTES_FOR_POOL:
-        return [check_path(path, settings) for path in files]
+        return [check_path(path, table[of[path]]) for path in files]
     # Warm what every worker needs before they fork from this process: the analysis modules
     # (imported lazily) and the compiled pre-filter, so no worker pays for them again.
     import optlint.static.context  # noqa: F401
     import optlint.static.model.optimizers  # noqa: F401
     import optlint.static.fix.split_groups  # noqa: F401
 
-    settings.static_rules, settings._tests  # noqa: B018 (cached on first access)
+    for each in table:
+        each.static_rules, each._tests  # noqa: B018 (cached on first access)
     # The process machinery costs ~20 ms to import: only a run that uses a pool pays for it.
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -68,21 +82,21 @@ def check_files(files: list[str], settings: Settings, jobs: int | None = None) -
     # Big files first, in small chunks: a few large files parsed last would leave a core idle.
     order = sorted(files, key=lambda path: -_size(path))
     chunksize = max(1, len(files) // (jobs * 64))
-    chunks = [order[i : i + chunksize] for i in range(0, len(order), chunksize)]
+    chunks = [[(p, of[p]) for p in order[i : i + chunksize]] for i in range(0, len(order), chunksize)]
     done: dict[str, FileResult] = {}
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(settings,))
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(table,))
     try:
         futures = [pool.submit(_check_in_worker, chunk) for chunk in chunks]
         for chunk, future in zip(chunks, futures):
             try:
-                done.update(zip(chunk, future.result()))
+                done.update(zip((p for p, _ in chunk), future.result()))
             except BrokenProcessPool:
                 break  # every unfinished chunk fails the same way: re-check them one by one
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     unfinished = [path for path in order if path not in done]
     if unfinished:
-        done.update(_check_isolated(unfinished, settings, jobs, context))
+        done.update(_check_isolated(unfinished, lambda path: table[of[path]], jobs, context))
     return [done[path] for path in files]
 
 
@@ -101,7 +115,7 @@ def _isolated_child(path: str, settings: Settings, writer) -> None:
     writer.close()
 
 
-def _check_isolated(paths: list[str], settings: Settings, jobs: int, context) -> dict[str, FileResult]:
+def _check_isolated(paths: list[str], settings_for, jobs: int, context) -> dict[str, FileResult]:
     """Each file in a child of its own, `jobs` at a time; a child that dies costs its file only."""
     import pickle
     from multiprocessing.connection import wait
@@ -113,7 +127,7 @@ def _check_isolated(paths: list[str], settings: Settings, jobs: int, context) ->
         while queue and len(running) < jobs:
             path = queue.pop()
             reader, writer = context.Pipe(duplex=False)
-            process = context.Process(target=_isolated_child, args=(path, settings, writer), daemon=True)
+            process = context.Process(target=_isolated_child, args=(path, settings_for(path), writer), daemon=True)
             process.start()
             writer.close()  # the child holds the only writer: its death means EOF here
             running[reader] = (path, process)

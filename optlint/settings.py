@@ -6,8 +6,6 @@ per-file question (which codes apply here, can a rule fire on this text) is chea
 
 from __future__ import annotations
 
-import fnmatch
-import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -134,16 +132,32 @@ def _screened(hints: tuple[str, ...], alternatives):
 @dataclass
 class Settings:
     enabled: frozenset[str]
-    per_file_ignores: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+    #: (pattern, the folder it is anchored at, codes); a pattern starting with `!` applies to
+    #: every file it does not match (ruff's negation)
+    per_file_ignores: list[tuple[str, str, frozenset[str]]] = field(default_factory=list)
     extra_optimizers: dict[str, OptimizerSpec] = field(default_factory=dict)
-    root: str = "."  # per-file-ignores patterns are relative to this folder (the config's)
+    root: str = "."  # the config's folder (the working folder without one)
     prefilter: bool = True  # skip files whose text no enabled rule can fire on
     fixable: frozenset[str] = frozenset()  # codes whose fixes --fix/--diff apply
     fix: bool = False  # apply fixes and write files
+    unsafe_fixes: bool = False  # --unsafe-fixes: also apply (and show) fixes marked unsafe
     diff: bool = False  # compute fixes and return a diff; write nothing
     stdout_fix: bool = False  # return the fixed bytes instead of writing (standard input)
     fix_edits: bool = True  # render fix edits (LibCST) for findings; the plain text report needs none
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # larger files are OPT000 "too large", never read
+    exclude: list[tuple[str, str]] = field(default_factory=list)  # (pattern, anchor folder): exclude + extend-exclude
+    #: test code: `test_files_ignore` (the decay-advice rules by default) is off there
+    test_files: list[tuple[str, str]] = field(default_factory=list)
+    test_files_ignore: frozenset[str] = frozenset()
+    respect_gitignore: bool = True
+    force_exclude: bool = False
+    config_path: str | None = None  # the config file these settings come from (None: defaults)
+
+    def applies(self, finding) -> bool:
+        """Whether --fix / --diff apply this finding's fix: its code is fixable and its fix is
+        safe, or unsafe with --unsafe-fixes (ruff's rule); display-only fixes never apply."""
+        allowed = ("safe", "unsafe") if self.unsafe_fixes else ("safe",)
+        return finding.code in self.fixable and finding.applicability in allowed
 
     @cached_property
     def static_rules(self) -> list[Rule]:
@@ -223,14 +237,32 @@ class Settings:
         """The text pre-filter for one rule."""
         return bool(self.firing([rule], text))
 
+    @cached_property
+    def _per_file(self) -> list[tuple[object, bool, frozenset[str]]]:
+        from optlint.globs import Globs
+
+        out = [(Globs([p[1:] if p.startswith("!") else p], root), p.startswith("!"), codes) for p, root, codes in self.per_file_ignores]
+        if self.test_files and self.test_files_ignore:
+            for root in dict.fromkeys(root for _, root in self.test_files):
+                out.append((Globs([p for p, r in self.test_files if r == root], root), False, self.test_files_ignore))
+        return out
+
+    @cached_property
+    def _exclude(self) -> list:
+        from optlint.globs import Globs
+
+        return [Globs([p for p, r in self.exclude if r == root], root) for root in dict.fromkeys(r for _, r in self.exclude)]
+
+    def excluded(self, path: str, is_dir: bool = False) -> bool:
+        """Whether exclude / extend-exclude names `path` itself (not its folders)."""
+        return any(globs.match(path, is_dir) for globs in self._exclude)
+
     def codes_for(self, path: str) -> frozenset[str]:
+        """The enabled codes minus those per-file-ignores (and test-files) turn off for `path`."""
         codes = self.enabled
-        if self.per_file_ignores:
-            name = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/")
-            base = name.rsplit("/", 1)[-1]
-            for pattern, ignored in self.per_file_ignores:
-                if fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(base, pattern):
-                    codes = codes - ignored
+        for globs, negated, ignored in self._per_file:
+            if globs.match(path) != negated:
+                codes = codes - ignored
         return codes
 
     def __getstate__(self):

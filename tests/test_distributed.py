@@ -50,3 +50,13 @@ def test_fsdp1_flat_params_are_opt105(tmp_path):
     rank0, rank1 = run_two_ranks("fsdp1", tmp_path)
     assert rank0 == rank1
     assert [code for code, _ in rank0["before"]] == ["OPT105"]
+
+
+def test_zero_redundancy_is_judged_on_its_global_params(tmp_path):
+    rank0, rank1 = run_two_ranks("zero", tmp_path)
+    assert rank0 == rank1
+    # every rank sees every no-decay parameter (not its shard's), no OPT102 for the other
+    # rank's shard, no OPT006 for the keys ZeRO copies from its inner AdamW; the default
+    # weight decay is the inner AdamW's (0.01), not read as zero
+    assert rank0["before"] == EXPECTED_NAMES
+    assert rank0["after"] == [] and rank0["install"] == []

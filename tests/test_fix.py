@@ -35,8 +35,10 @@ def options(name: str) -> dict:
 
 
 def select_args(name: str) -> list[str]:
+    """The fixture's rule selection, and `--unsafe-fixes` for a fixture whose fixes are unsafe."""
     select = options(name).get("select")
-    return ["--select", select] if select else []
+    unsafe = ["--unsafe-fixes"] if options(name).get("applicability") == "unsafe" else []
+    return (["--select", select] if select else []) + unsafe
 
 
 def fixed_copy(name: str, tmp_path):
@@ -74,7 +76,7 @@ def test_changes_stay_inside_the_reported_edits(name, tmp_path):
 
     result = run_cli("check", "--format", "json", *select_args(name), str(FIX / name))
     items = [i for i in json.loads(result.stdout) if i["fix"]]
-    expected_applicability = "safe" if options(name).get("select") == "OPT007" else "unsafe"
+    expected_applicability = options(name).get("applicability", "safe")
     assert items and all(i["fix"]["applicability"] == expected_applicability for i in items)
     findings = [
         Finding(i["filename"], i["code"], i["message"], Position(**i["location"]), Position(**i["end_location"]), i["noqa_row"], i["fix"])
@@ -109,7 +111,7 @@ def _param_settings(optimizer, names):
         for p in group["params"]:
             count += 1
             hyper = {k: v for k, v in group.items() if k not in ("params", "weight_decay", "param_names")}
-            out[names[id(p)]] = (hyper, group.get("weight_decay", 0), p.ndim)
+            out[names[id(p)]] = (hyper, group.get("weight_decay", 0), p.squeeze().ndim)  # the shared vector test
     return out, count
 
 
@@ -145,10 +147,10 @@ def test_proof_by_execution(name):
         for key in old:
             assert _param_settings(old[key], names_old) == _param_settings(new[key], names_new), key
         return
-    if "l2" in after:  # a fixed penalty sums the ndim >= 2 parameters only
-        expected = sum(p.pow(2).sum() for p in after["model"].parameters() if p.ndim >= 2)
+    if "l2" in after:  # a fixed penalty sums the matrices (not vectors) only
+        expected = sum(p.pow(2).sum() for p in after["model"].parameters() if p.squeeze().ndim >= 2)
         assert float(after["l2"]) == pytest.approx(float(expected))
-        assert float(after["l1"]) == pytest.approx(float(sum(p.abs().sum() for p in after["model"].parameters() if p.ndim >= 2)))
+        assert float(after["l1"]) == pytest.approx(float(sum(p.abs().sum() for p in after["model"].parameters() if p.squeeze().ndim >= 2)))
     assert old.keys() == new.keys() and old
     names_old = {id(p): n for n, p in before["model"].named_parameters(remove_duplicate=False)}
     names_new = {id(p): n for n, p in after["model"].named_parameters(remove_duplicate=False)}
@@ -207,7 +209,7 @@ def test_diff_writes_nothing_and_exits_1(tmp_path):
     result = run_cli("check", "--diff", str(target))
     assert result.exit_code == 1 and target.read_bytes() == before
     assert result.stdout.startswith(f"--- {target}\n+++ {target}\n")
-    assert '+        {"params": [p for p in model.parameters() if p.ndim < 2], "weight_decay": 0.0},' in result.stdout
+    assert '+        {"params": [p for p in model.parameters() if p.squeeze().ndim < 2], "weight_decay": 0.0},' in result.stdout
     clean = tmp_path / "clean.py"
     clean.write_text("x = 1\n")
     assert run_cli("check", "--diff", str(clean)).exit_code == 0

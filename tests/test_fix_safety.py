@@ -168,7 +168,7 @@ def test_read_only_file_also_reports_the_finding_it_could_not_fix(tmp_path):
     result = run("check", "--fix", str(locked))
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"{locked}:1:1: OPT000 cannot write the fix")
-    assert lines[1].startswith(f"{locked}:7:13: OPT001 AdamW decays every parameter")
+    assert lines[1].startswith(f"{locked}:7:13: OPT001 [*] AdamW decays every parameter")
     assert "Fixed" not in result.stderr and "Found 2 findings" in result.stderr
 
 

@@ -108,7 +108,7 @@ def test_no_color_respected(flagged, monkeypatch):
 
 def test_notebook_findings_use_cell_rows():
     out = run("check", str(FIXTURES / "notebooks" / "train.ipynb")).stdout
-    assert out.startswith(f"{FIXTURES / 'notebooks' / 'train.ipynb'}:cell 4:2:13: OPT001 AdamW decays")
+    assert out.startswith(f"{FIXTURES / 'notebooks' / 'train.ipynb'}:cell 4:2:13: OPT001 [*] AdamW decays")
     data = json.loads(run("check", "--format", "json", str(FIXTURES / "notebooks" / "train.ipynb")).stdout)
     assert data[0]["cell"] == 4 and data[0]["location"] == {"row": 2, "column": 13}
 

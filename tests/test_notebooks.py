@@ -141,7 +141,7 @@ def test_one_syntax_error_cell_does_not_hide_the_other_cells(tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"{target}:cell 2:1:12: OPT000 syntax error")
     assert "(the other cells are still checked)" in lines[0]
-    assert lines[1].startswith(f"{target}:cell 3:1:13: OPT001 AdamW decays")
+    assert lines[1].startswith(f"{target}:cell 3:1:13: OPT001 [*] AdamW decays")
 
 
 def test_notebook_diff_shows_per_cell_hunks(tmp_path):

@@ -85,3 +85,54 @@ def test_without_flag_nothing_changes(pytester):
     pytester.makepyfile(test_training=TEST_FILE)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
+
+SWALLOWED = """
+import threading
+
+import pytest
+import torch
+
+def bad_step():
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.LayerNorm(4))
+    opt = torch.optim.AdamW(model.parameters())
+    model(torch.randn(2, 4)).sum().backward()
+    opt.step()
+
+def test_catches_everything():
+    try:
+        bad_step()
+    except Exception:
+        pass
+
+def test_expects_an_assertion_error():
+    with pytest.raises(AssertionError):
+        bad_step()
+
+def test_steps_in_a_thread():
+    worker = threading.Thread(target=bad_step)
+    worker.start()
+    worker.join()
+
+def test_muon_and_adamw_together():
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.LayerNorm(8), torch.nn.Linear(8, 2))
+    matrices = [p for p in model.parameters() if p.ndim == 2]
+    vectors = [p for p in model.parameters() if p.ndim < 2]
+    muon = torch.optim.Muon(matrices, lr=0.02)
+    adamw = torch.optim.AdamW(vectors, weight_decay=0.0)
+    model(torch.randn(2, 4)).sum().backward()
+    adamw.step()
+    muon.step()
+"""
+
+
+def test_a_test_cannot_swallow_the_report(pytester):
+    """The report travels through the plugin's own channel, not the test's exception."""
+    pytester.makepyfile(test_swallow=SWALLOWED)
+    result = pytester.runpytest_subprocess("--optlint", "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestUnhandledThreadExceptionWarning")
+    result.assert_outcomes(passed=1, failed=3)
+    out = result.stdout.str()
+    for name in ("test_catches_everything", "test_expects_an_assertion_error", "test_steps_in_a_thread"):
+        assert f"FAILED test_swallow.py::{name}" in out
+    assert "at test_swallow.py:10: opt.step()" in out
+    assert out.count("OPT101 param_groups[0]['params'][1]") == 3

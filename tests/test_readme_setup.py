@@ -49,7 +49,7 @@ def test_the_setup_section_has_the_commands_ci_runs():
     assert COMMANDS == [
         "python -m pip install . && optlint check fixtures/example_train.py",
         "python -m pip install torch==2.13.0",
-        'python -m pip install -e ".[test]" && python -m pytest -q',
+        'python -m pip install -e ".[test]" && python -m pytest -q -n auto',
     ]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     for command in COMMANDS[1:]:  # CI runs these as written (it checks the example elsewhere)

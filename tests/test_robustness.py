@@ -298,9 +298,9 @@ def test_unreadable_named_file_is_opt000_and_other_named_files_are_checked(tmp_p
     result = run("check", "a.py", "locked.py", "z.py", "--jobs", "1", cwd=tmp_path)
     assert result.exit_code == 2, result.output
     assert [line[:56] for line in result.stdout.splitlines()] == [
-        "a.py:2:7: OPT001 AdamW decays every parameter of `model`",
+        "a.py:2:7: OPT001 [*] AdamW decays every parameter of `mo",
         "locked.py:1:1: OPT000 cannot read file: Permission denie",
-        "z.py:2:7: OPT001 AdamW decays every parameter of `model`",
+        "z.py:2:7: OPT001 [*] AdamW decays every parameter of `mo",
     ]
 
 

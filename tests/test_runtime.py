@@ -265,10 +265,11 @@ from optlint.policy import UNSHAPED, USER, is_token_name  # noqa: E402
 def test_position_tables_are_judged_by_what_they_are_not_their_name():
     roles = {name: info.role for name, info in optlint.classify_parameters(PositionTables()).items()}
     # an nn.Embedding is an embedding table whatever it is called (decayed by default) ...
-    for name in ("position_embeddings.weight", "wpe.weight", "embed_positions.weight", "relative_attention_bias.weight"):
+    for name in ("position_embeddings.weight", "wpe.weight", "embed_positions.weight"):
         assert roles[name] == EMBEDDING, name
-    # ... and a bare nn.Parameter used as a token or position table is a token
-    for name in ("pos_embed", "cls_token", "attn.relative_position_bias_table", "vit.position_embeddings"):
+    # ... and a bare nn.Parameter used as a token or position table is a token, as is a
+    # relative-position table however it is stored (T5's is an nn.Embedding)
+    for name in ("pos_embed", "cls_token", "attn.relative_position_bias_table", "vit.position_embeddings", "relative_attention_bias.weight"):
         assert roles[name] == TOKEN, name
     strict = optlint.classify_parameters(PositionTables(), embedding=True)
     assert all(strict[name].role == USER for name in ("position_embeddings.weight", "wpe.weight", "embed_positions.weight"))
@@ -440,8 +441,12 @@ def test_install_warn_never_raises():
 
 
 def test_install_arguments_are_checked():
-    with pytest.raises(ValueError, match="mode must be 'warn' or 'raise', got 'wran'"):
+    with pytest.raises(ValueError, match="on_finding must be 'warn', 'raise' or a callable, got 'wran'"):
         optlint.install(mode="wran")
+    with pytest.raises(ValueError, match="on_finding must be 'warn', 'raise' or a callable, got 'wran'"):
+        optlint.install("wran")
+    with pytest.raises(ValueError, match="select has unknown runtime rule code"):
+        optlint.install(select=["OPT999"])
     with pytest.raises(TypeError, match="models must hold torch.nn.Module objects, got object"):
         optlint.install(models=[object()])
     with pytest.raises(TypeError, match="models must be a torch.nn.Module or an iterable of them, got int"):

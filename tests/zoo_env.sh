@@ -18,5 +18,5 @@ fi
 "$venv/bin/python" -m pip install -qq -r tests/zoo-requirements.txt
 "$venv/bin/python" -m pip install -qq -e .
 # In this environment a failed import is an error, not a reason for the zoo to skip.
-"$venv/bin/python" -c "import timm, torchvision, transformers"
-"$venv/bin/python" -m pytest -q -m zoo tests/test_reference_zoo.py "$@"
+"$venv/bin/python" -c "import timm, torchvision, transformers, accelerate, pytorch_lightning"
+"$venv/bin/python" -m pytest -q -m zoo tests/test_reference_zoo.py tests/test_trainer_integrations.py "$@"

@@ -50,8 +50,8 @@ class DecayAllParams(Rule):
     use_instead = """
         import torch
 
-        decay = [p for p in model.parameters() if p.ndim >= 2]
-        no_decay = [p for p in model.parameters() if p.ndim < 2]
+        decay = [p for p in model.parameters() if p.squeeze().ndim >= 2]
+        no_decay = [p for p in model.parameters() if p.squeeze().ndim < 2]
         optimizer = torch.optim.AdamW(
             [{"params": decay}, {"params": no_decay, "weight_decay": 0.0}],
             lr=1e-3,
@@ -59,13 +59,26 @@ class DecayAllParams(Rule):
         )
     """
     fix_safety = """
-        Unsafe: the fix changes training, on purpose. `optlint check --fix` rewrites the call
-        into a decay group (`p.ndim >= 2`) and a no-decay group (`p.ndim < 2`,
+        Safe when its only effect is the decay of vectors (tensors with at most one dimension
+        larger than 1): `optlint check --fix` rewrites the call into a decay group
+        (`p.squeeze().ndim >= 2`) and a no-decay group (`p.squeeze().ndim < 2`,
         `"weight_decay": 0.0`), keeping the decay value where it was, every other argument,
-        and existing filters and group keys. A one-shot iterator is never iterated twice:
-        it is rebuilt from its source or materialized with `list(...)`; where neither is
-        safe (a receiver with side effects) the finding says why and nothing is written.
-        At run time, `optlint.param_groups(model, weight_decay)` applies the full policy.
+        and existing filters and group keys. A one-shot iterator is never iterated twice: it
+        is rebuilt from its source or materialized with `list(...)`, inserted before the
+        statement (on its own row when the statement starts one).
+
+        The fix first finds every use of the optimizer's groups the file shows (through
+        names, `self.` attributes, returns and in-file helpers). Per-group scheduler lists
+        (`LambdaLR(opt, [f, g])`, `OneCycleLR(max_lr=[...])`, `CyclicLR`) get the split
+        group's entry twice; an index after a split group moves with it; a write to group 0
+        of a one-group optimizer becomes a loop over the groups. A write to one group of
+        several, clipping one group's `params`, `len(opt.param_groups)`, a `zip` or
+        `enumerate` over the groups, FSDP1 wrapping (flat 1-D parameters) before the
+        optimizer and ZeroRedundancyOptimizer stop the fix: the finding says why, naming the
+        line. The fix is unsafe (only `--unsafe-fixes` applies it, and the finding says what
+        to check) when the file loads an optimizer or scheduler state dict (a checkpoint
+        saved before the fix has fewer groups) or hands the optimizer to code optlint cannot
+        read. At run time, `optlint.param_groups(model, weight_decay)` applies the full policy.
     """
     references = (
         "Loshchilov & Hutter, Decoupled Weight Decay Regularization (ICLR 2019)",
@@ -106,7 +119,7 @@ class DecayAllParams(Rule):
     REQUIRES = ("parameters", r"parameters\s*\(", OPTIMIZER_NAMES)
 
     def check(self, ctx) -> Iterator[RawFinding]:
-        from optlint.static.fix.edits import NoFix
+        from optlint.static.fix.edits import NoFix, caveat_note
         from optlint.static.fix.split_groups import build_fix
 
         reported: set[int] = set()
@@ -129,7 +142,7 @@ class DecayAllParams(Rule):
                     fix = build_fix(call, ctx.resolver)
                 except NoFix as exc:
                     reason = str(exc)
-            message = _message(call, offending) + (f" (no automatic fix: {reason})" if reason else "")
+            message = _message(call, offending) + (f" (no automatic fix: {reason})" if reason else "") + caveat_note(fix)
             yield self.finding(call.node, message, fix=fix, no_fix=reason)
 
 

@@ -34,7 +34,11 @@ class ManualPenaltyAllParams(Rule):
     use_instead = """
         l1 = sum(p.abs().sum() for p in model.parameters() if p.ndim >= 2)
     """
-    fix_safety = "Unsafe (it changes the loss, on purpose): adds `if p.ndim >= 2` to the comprehension, or `if p.ndim < 2: continue` at the top of the loop."
+    fix_safety = (
+        "Safe (its only effect is that vectors are no longer penalized): adds `if p.squeeze().ndim >= 2` "
+        "to the comprehension, or `if p.squeeze().ndim < 2: continue` at the top of the loop; a loop whose "
+        "body shares the loop's row gets no fix. It does not touch the optimizer's groups."
+    )
     VALID = (
         "l2 = sum(p.pow(2).sum() for p in model.parameters() if p.ndim >= 2)\n(loss + l2).backward()\n",
         "l2 = sum(w.pow(2).sum() for w in [model.fc1.weight, model.fc2.weight])\n(loss + l2).backward()\n",
@@ -61,7 +65,7 @@ class ManualPenaltyAllParams(Rule):
 
 
 def _fix(penalty):
-    from optlint.static.fix.edits import RawEdit, RawFix
+    from optlint.static.fix.edits import NoFix, RawEdit, RawFix
     from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
 
     var = penalty.var
@@ -71,10 +75,12 @@ def _fix(penalty):
         first = node.body[0]
         if first.lineno == node.lineno:
             return None  # `for p in ...: acc += ...` on one line: no line to insert before
-        return RawFix(
-            f"skip parameters with `{test}`",
-            [RawEdit(first, lambda layout, view: f"{layout.indent}if {test}:{layout.newline}{layout.indent}    continue{layout.newline}", "insert-before")],
-        )
+        def render(layout, view) -> str:
+            if layout.inline:  # the body's first row starts inside the loop's header
+                raise NoFix("the loop's body does not start a row of its own")
+            return f"{layout.indent}if {test}:{layout.newline}{layout.indent}    continue{layout.newline}"
+
+        return RawFix(f"skip parameters with `{test}`", [RawEdit(first, render, "insert-before")])
     iterable = node.generators[0].iter
     test = STATIC_DECAY_TEST.format(p=var)
     return RawFix(

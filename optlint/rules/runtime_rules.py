@@ -9,11 +9,17 @@ class DecayedNoDecayParam(Rule):
     summary = "A bias, norm weight, 1-D or token/position parameter in a decayed group"
     where = "runtime"
     what_it_does = """
-        Inspects a built optimizer's `param_groups` against the model and names every bias,
-        normalization affine parameter, other parameter with ndim <= 1, or token/position
-        parameter (listed by a module's `no_weight_decay()`, or a bare `nn.Parameter` named
-        like `*pos_embed*` or `*cls_token`) whose group has weight decay > 0. An `nn.Embedding`
-        table is an embedding whatever its name, decayed unless `embedding=True`.
+        Inspects a built optimizer's `param_groups` against the model and names every
+        parameter whose role says "no decay" while its group has weight decay > 0: a bias
+        (`bias`, `*_bias`, `bias_k`/`bias_v`, whatever its shape), any parameter of a
+        normalization module (torch's, or a module classed or named like a norm that holds an
+        affine: `LlamaRMSNorm`, per-head `q_norm`/`k_norm`), any other vector (at most one
+        dimension larger than 1: `(C,)`, `(1, 1, C)`, `(H, 1, 1)`), a token or position table
+        (listed by any module's `no_weight_decay()`, named like `cls_token`,
+        `distillation_token`, `detection_tokens`, `time_embeddings`, `attention_biases`, a
+        `(1, N, C)` table, or a relative-position table however it is stored), and tensors
+        that their authors mark `_no_weight_decay` (mamba_ssm's `A_log` and `D`). An
+        `nn.Embedding` word or absolute-position table is decayed unless `embedding=True`.
     """
     why_bad = "See OPT001: these parameters must not be pulled toward zero."
     example = """
@@ -31,7 +37,11 @@ class UntrainedParam(Rule):
     name = "untrained-param"
     summary = "A trainable parameter that is in no param group"
     where = "runtime"
-    what_it_does = "Names every parameter with `requires_grad=True` that no param group holds."
+    what_it_does = """
+        Names every parameter with `requires_grad=True` that no param group holds. Given the
+        optimizers that together train a model (`check_optimizer([muon, adamw], model)`;
+        `install()` collects them itself), it is judged on their union.
+    """
     why_bad = """
         It never trains: a head or adapter forgotten by the optimizer keeps its random
         initialization while the loss still goes down through the rest of the model.
@@ -75,5 +85,34 @@ class FlatParam(Rule):
     use_instead = "Wrap with `FSDP(model, use_orig_params=True)`, or use FSDP2 (`fully_shard`)."
 
 
+class UnknownDecay(Rule):
+    code = "OPT106"
+    name = "unknown-decay"
+    summary = "An optimizer whose weight decay optlint cannot read"
+    where = "runtime"
+    what_it_does = """
+        Reports, once per optimizer, an optimizer whose param groups have no `weight_decay`
+        key and that optlint does not know (not one of torch's, not registered), when it
+        holds parameters that must not be decayed: optlint cannot tell whether they are.
+    """
+    why_bad = """
+        Reading an unknown decay as zero would pass an optimizer that decays every bias and
+        norm weight under its own key (`"wd"`, `"decay"`); this rule says that the check did
+        not happen instead.
+    """
+    example = """
+        class MyAdam(torch.optim.Optimizer):
+            def __init__(self, params, lr=1e-3, wd=0.01):
+                super().__init__(params, {"lr": lr, "wd": wd})
+
+        optlint.check_optimizer(MyAdam(model.parameters()), model)  # OPT106
+    """
+    use_instead = """
+        optlint.register_optimizer(MyAdam, decay_key="wd", default=0.01)
+        optlint.check_optimizer(MyAdam(model.parameters()), model)  # OPT101 on the biases
+    """
+    references = ("https://pytorch.org/docs/stable/optim.html#per-parameter-options",)
+
+
 #: In code order; optlint.registry adds them to the static rules.
-RUNTIME_RULES = (DecayedNoDecayParam, UntrainedParam, FrozenParamDecayed, DuplicateParam, FlatParam)
+RUNTIME_RULES = (DecayedNoDecayParam, UntrainedParam, FrozenParamDecayed, DuplicateParam, FlatParam, UnknownDecay)

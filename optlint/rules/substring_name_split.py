@@ -45,16 +45,24 @@ class SubstringNameSplit(Rule):
     """
     use_instead = """
         groups = [
-            {"params": [p for n, p in model.named_parameters() if p.ndim >= 2]},
-            {"params": [p for n, p in model.named_parameters() if p.ndim < 2], "weight_decay": 0.0},
+            {"params": [p for n, p in model.named_parameters() if p.squeeze().ndim >= 2]},
+            {"params": [p for n, p in model.named_parameters() if p.squeeze().ndim < 2], "weight_decay": 0.0},
         ]
     """
     fix_safety = """
-        Unsafe (it changes which parameters decay, on purpose): the test becomes `p.ndim < 2`
-        on the no-decay side (`p.ndim >= 2` on the decayed side). It is offered only when the
-        rewrite keeps every parameter in the optimizer: an if/else that sends each parameter
-        to one group or the other, or two complementary comprehensions over the same
-        parameters. Otherwise the finding says why there is no fix.
+        Safe when its only effect is the decay of vectors: the shape test joins the name
+        test, `p.squeeze().ndim < 2 or <test>` on the no-decay side (`p.squeeze().ndim >= 2
+        and <test>` on the decayed side), so what the names kept undecayed (an embedding
+        matrix, a `(C, 1)` bias) stays undecayed and only the vectors the names missed lose
+        their decay. The word list the test reads is never deleted (another module may import
+        it). It is offered only when the rewrite keeps every parameter in the optimizer (an
+        if/else that sends each parameter to one group or the other, or two complementary
+        comprehensions) and the groups agree on every key but `weight_decay` (in an
+        `if/elif` chain whose groups differ in `lr`, moving vectors would change their lr).
+        Uses of the groups that single one out (a write to `param_groups[1]["lr"]`, a
+        per-group scheduler list with different entries, clipping one group) stop the fix,
+        naming the line; loading an optimizer state dict or handing the optimizer to code
+        optlint cannot read makes it unsafe (`--unsafe-fixes`).
     """
     references = ("transformers #16908; minGPT #16; DeepSpeedExamples #755",)
     VALID = (
@@ -86,6 +94,7 @@ class SubstringNameSplit(Rule):
     REQUIRES = ("named_parameters", r"named_parameters\s*\(", "weight_decay", r"\bin\b")
 
     def check(self, ctx) -> Iterator[RawFinding]:
+        from optlint.static.fix.edits import caveat_note
         from optlint.static.model.splits import exact_for_model
 
         seen: set[int] = set()
@@ -101,12 +110,12 @@ class SubstringNameSplit(Rule):
                 if exact_for_model(test, ctx.params.shapes, ctx.resolver):
                     continue  # the words name exactly the vectors of the model the file builds
                 if id(test) not in fixes:
-                    found = _fix(ctx, test)
+                    found = _fix(ctx, split, test)
                     fixes[id(test)] = found
                     if found[0] is not None and test.partner is not None and test.partner.rewrite_to is not None:
                         fixes[id(test.partner)] = (None, f"the fix on line {test.node.lineno} rewrites this test too")
                 fix, reason = fixes[id(test)]
-                message = _message(ctx, test) + (f" (no automatic fix: {reason})" if reason else "")
+                message = _message(ctx, test) + (f" (no automatic fix: {reason})" if reason else "") + caveat_note(fix)
                 yield self.finding(test.node, message, fix=fix, no_fix=reason)
 
 
@@ -119,53 +128,88 @@ def _message(ctx, test) -> str:
     )
 
 
-def _fix(ctx, test):
-    """Rewrite the test to the shape test, only where that keeps every parameter in the
+def _fix(ctx, split, test):
+    """Add the shape test to the name test, only where that keeps every parameter in the
     optimizer (an if/else that sends each parameter to one of two groups, or two
-    complementary comprehensions, rewritten together); otherwise say why not. A list of
-    words only the rewritten tests read (`no_decay = ["bias", ...]`) goes with them."""
+    complementary comprehensions, rewritten together) and changes nothing but the decay of
+    vectors; otherwise say why not.
+
+    The name test stays: `p.squeeze().ndim < 2 or <test>` on the no-decay side,
+    `p.squeeze().ndim >= 2 and <test>` on the decayed side. So whatever the code kept
+    undecayed by name (a matrix such as an embedding or `relative_position_bias_table`)
+    stays undecayed, and vectors the names missed (norm weights, scales) join the no-decay
+    group. The names the test reads (a module-level `NO_DECAY` list another module may
+    import) are never deleted."""
     from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
-    from optlint.static.fix.edits import RawEdit, RawFix
+    from optlint.static.fix.dependents import Regroup, review
+    from optlint.static.fix.edits import NoFix, RawEdit, RawFix, caveat_note
 
     if test.var is None:
         return None, "no parameter variable in scope"
     if test.rewrite_to is None:
         return None, test.no_fix or "the test is not the decay split itself"
+    differ = _groups_differ(ctx, split.call)
+    if differ is not None:
+        return None, differ
+    try:
+        found = review(ctx.resolver, split.call.node, Regroup([1] * len(split.call.groups), moves=True))
+    except NoFix as exc:
+        return None, str(exc)
     tests = [test] + ([test.partner] if test.partner is not None and test.partner.rewrite_to is not None else [])
     edits = []
     for each in tests:
-        check = (STATIC_NO_DECAY_TEST if each.rewrite_to == "no-decay" else STATIC_DECAY_TEST).format(p=each.var)
-        edits.append(RawEdit(each.node, (lambda text: lambda layout, view: text)(check)))
-    words = _unused_word_list(ctx, tests)
-    if words is not None:
-        edits.append(RawEdit(words, lambda layout, view: "", "delete-statement"))
-    title = "test `p.ndim < 2` / `p.ndim >= 2` instead of the names" if len(tests) > 1 else f"test `{check}` instead of the name"
-    return RawFix(title, edits), None
+        edits.append(RawEdit(each.node, _combined(each)))
+    edits.extend(found.edits)
+    title = "add the shape test (p.squeeze().ndim < 2: vectors) to the name test"
+    fix = RawFix(title, edits, applicability="unsafe" if found.caveats else "safe", caveats=found.caveats)
+    return fix, None
 
 
-def _unused_word_list(ctx, tests):
-    """The statement `no_decay = [...]` when the rewritten tests were its only readers."""
-    names = set()
-    for test in tests:
-        for node in ast.walk(test.node):
-            if isinstance(node, ast.comprehension) and isinstance(node.iter, ast.Name):
-                names.add(node.iter.id)
-    if len(names) != 1:
-        return None
-    (name,) = names
-    inside = {id(n) for test in tests for n in ast.walk(test.node)}
-    readers = [n for n in ast.walk(ctx.tree) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
-    if not readers or any(id(n) not in inside for n in readers):
-        return None
-    writers = [n for n in ast.walk(ctx.tree) if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)]
-    if len(writers) != 1:
-        return None
-    for statement in ast.walk(ctx.tree):
-        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and statement.targets[0] is writers[0] \
-                and isinstance(statement.value, (ast.List, ast.Tuple, ast.Set)):
-            line = ctx.source.line(statement.lineno)
-            end_line = ctx.source.line(statement.end_lineno)
-            # alone on its lines: nothing else would be deleted with it
-            if line[: statement.col_offset].strip() == "" and end_line[statement.end_col_offset :].strip() in ("", "\\"):
-                return statement
+def _combined(test):
+    """The renderer of `test` joined with the shape test (the name test kept as it was)."""
+    from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST
+
+    node = test.node
+    no_decay = test.rewrite_to == "no-decay"
+    shape = (STATIC_NO_DECAY_TEST if no_decay else STATIC_DECAY_TEST).format(p=test.var)
+    low = (ast.IfExp, ast.Lambda, ast.NamedExpr) if no_decay else (ast.IfExp, ast.Lambda, ast.NamedExpr, ast.BoolOp)
+    wrap = isinstance(node, low) and not (isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And))
+
+    def render(layout, view) -> str:
+        text = view.text(node).strip()
+        text = f"({text})" if wrap else text
+        return f"{shape} or {text}" if no_decay else f"{shape} and {text}"
+
+    return render
+
+
+def _groups_differ(ctx, call) -> str | None:
+    """Why moving vectors between `call`'s groups would change more than their decay: the
+    groups differ in another key (lr, betas...). None when they agree on every other key."""
+    seen = None
+    for group in call.groups:
+        if group.params_node is None:
+            continue
+        if group.node is None:
+            return "the param groups are not dicts optlint can read"
+        found = ctx.resolver.mapping(group.node, group.where)
+        if found is None or not found[1]:
+            return f"line {group.node.lineno}: a param group has keys optlint cannot read"
+        keys = {key: (value, where) for key, _, value, where in found[0] if key not in ("params", "weight_decay")}
+        if seen is None:
+            seen = keys
+            continue
+        for key in sorted(set(keys) | set(seen)):
+            if not _same(ctx, keys.get(key), seen.get(key)):
+                line = (keys.get(key) or seen.get(key))[0].lineno
+                return (f"line {line} gives the param groups different `{key}` values: moving vectors "
+                        f"between them would change their `{key}`")
     return None
+
+
+def _same(ctx, a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    if ast.dump(a[0]) == ast.dump(b[0]):
+        return True
+    return ctx.resolver.evaluate(*a).same_as(ctx.resolver.evaluate(*b))

@@ -5,8 +5,10 @@
 - ``assert_optimizer(...)`` raises ``OptimizerConfigError`` with a readable report (``report.py``)
 - ``param_groups(model, weight_decay, ...)`` builds split groups with the same policy, and
   ``fix_optimizer(optimizer, model=None, ...)`` splits offending groups in place (``build.py``)
-- ``install(mode="warn"|"raise", models=...)`` checks every optimizer at its first step()
-  (``step_hook.py``)
+- ``install(on_finding="warn"|"raise"|callable, models=..., select=..., ignore=...)`` checks
+  each model's optimizers at the first step() of any of them (``step_hook.py``)
+- ``register_optimizer(cls, decay_key="wd", default=...)`` says where a custom optimizer keeps
+  its decay (``knowledge.py``)
 
 It reads shapes, ids and names only, never tensor data, so it works on the meta device.
 The policy itself lives in ``optlint.policy``.
@@ -21,12 +23,13 @@ _WHERE = {
     "param_groups": "build", "fix_optimizer": "build", "classify_parameters": "build", "Moved": "build",
     "install": "step_hook", "register_models": "step_hook", "OptimizerConfigWarning": "step_hook",
     "assert_optimizer": "report", "OptimizerConfigError": "report",
+    "register_optimizer": "knowledge", "unregister_optimizer": "knowledge",
 }
 
 __all__ = [
     "check_optimizer", "assert_optimizer", "param_groups", "fix_optimizer", "install",
     "classify_parameters", "RuntimeFinding", "OptimizerConfigError", "OptimizerConfigWarning",
-    "Moved", "NO_DECAY_ROLES", "register_models",
+    "Moved", "NO_DECAY_ROLES", "register_models", "register_optimizer", "unregister_optimizer",
 ]
 
 

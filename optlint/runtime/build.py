@@ -22,6 +22,7 @@ from optlint.group_keys import KNOWN_EXTRA_GROUP_KEYS
 from optlint.runtime.check import (
     decay_of,
     group_param_names,
+    known_decay,
     is_flat_param,
     label,
     unshaped_error,
@@ -47,6 +48,13 @@ def _split_options(options: dict) -> tuple[dict, dict]:
     copied; but one that reads like a policy option (``exclude1d``, ``embeddings``) was meant
     as one, and copying it would silently change nothing.
     """
+    for key in ("params", "param_names"):
+        if key in options:
+            raise TypeError(
+                f"param_groups(): {key}= is not an option: the groups' parameters come from the model "
+                f"(pass the submodule to split as the model, freeze what must not train with "
+                f"requires_grad_(False), or add other tensors with optimizer.add_param_group)"
+            )
     policy_keys = PolicyOptions.names()
     policy = {k: v for k, v in options.items() if k in policy_keys}
     extra = {k: v for k, v in options.items() if k not in policy_keys}
@@ -64,7 +72,8 @@ def param_groups(model, weight_decay: float, *, keep_frozen: bool = False, **opt
 
     Keyword arguments that are policy options (exclude_1d, bias, norm, embedding,
     no_weight_decay, force_weight_decay, extra_norm_classes, use_model_hooks) steer the
-    split; any other keyword (lr, lr_scale, ...) is copied into both groups. Frozen
+    split; any other keyword (lr, lr_scale, ...) is copied into both groups, except
+    ``params`` / ``param_names``, a TypeError: the parameters come from the model. Frozen
     parameters are left out unless keep_frozen=True. Empty groups are omitted. A lazy
     module's parameter that has no shape yet is a ValueError (run one forward pass first).
     """
@@ -110,10 +119,19 @@ def fix_optimizer(optimizer, model=None, **options) -> list[Moved]:
     groups = validate_optimizer(optimizer, "fix_optimizer")
     validate_model(model, "fix_optimizer")
     opts = PolicyOptions.from_kwargs(options, "fix_optimizer")
+    knowledge = known_decay(optimizer)
+    if knowledge is None:
+        raise ValueError(
+            f"fix_optimizer(): optlint cannot read the weight decay of {type(optimizer).__name__} (OPT106); "
+            f"register it first: optlint.register_optimizer({type(optimizer).__name__}, decay_key=..., default=...)"
+        )
+    if knowledge.decay_key is None:
+        return []
+    decay_key = knowledge.decay_key
     infos: dict[int, ParamInfo] = classify_with(model, opts) if model is not None else {}
     plans, unshaped = [], []
     for g, group in enumerate(groups):
-        if decay_of(group, g) <= 0:
+        if decay_of(group, g, knowledge) <= 0:
             continue
         names = group_param_names(group, g, "fix_optimizer")
         keep, move = [], []
@@ -133,14 +151,14 @@ def fix_optimizer(optimizer, model=None, **options) -> list[Moved]:
     for g, names, keep, move in plans:
         group = groups[g]
         if not keep:
-            current = group["weight_decay"]
-            group["weight_decay"] = torch.zeros_like(current) if isinstance(current, torch.Tensor) else 0.0
+            current = group.get(decay_key)
+            group[decay_key] = torch.zeros_like(current) if isinstance(current, torch.Tensor) else 0.0
             moved += [Moved(name, g, g) for _, _, name in move]
             continue
         # the twin: params first (as add_param_group does), then every other key of the group
         twin = {"params": [p for _, p, _ in move]}
         twin.update((k, v) for k, v in group.items() if k not in ("params", "param_names"))
-        twin["weight_decay"] = 0.0
+        twin[decay_key] = 0.0
         if names is not None:
             raw = list(group["param_names"])
             twin["param_names"] = [raw[i] for i, _, _ in move]

@@ -26,7 +26,7 @@ import tempfile
 
 from optlint.static.checker import check_text
 from optlint.findings import FileResult, Finding
-from optlint.static.source import SourceError, decode, python_ast
+from optlint.static.source import SourceError, decode, in_file_encoding, python_ast
 from optlint.static.source import error_finding as _error
 
 MAX_PASSES = 4  # a fix can expose another (ruff loops the same way)
@@ -95,7 +95,7 @@ def compile_problem(text: str) -> str | None:
 
 
 def _fixable(result: FileResult, settings) -> list[Finding]:
-    return [f for f in result.findings if f.fix is not None and f.code in settings.fixable]
+    return [f for f in result.findings if f.fix is not None and settings.applies(f)]
 
 
 def fix_text(path: str, text: str, result: FileResult, settings) -> tuple[str, FileResult, int]:
@@ -138,7 +138,7 @@ def _explain_refused(text: str, finding: Finding) -> Finding:
     else:
         reason = f"the fixed file would not compile on {_python()}: {problem}"
     message = f"{finding.message} (not fixed: {reason})"
-    return dataclasses.replace(finding, message=message, fix=None)
+    return dataclasses.replace(finding, message=message, fix=None, applicability=None)
 
 
 def unified_diff(before: str, after: str, name: str) -> str:
@@ -200,7 +200,7 @@ def _fix_file(path: str, shown: str, data: bytes, result: FileResult, settings) 
         patch = nb.diff(virtual, text, shown, unified_diff) if settings.diff else None
     else:
         new_data = text.encode(source.encoding)
-        patch = unified_diff(original, text, shown) if settings.diff else None
+        patch = in_file_encoding(unified_diff(original, text, shown), source.encoding) if settings.diff else None
     if settings.diff:
         after.diff, after.fixed = patch, fixed
         return after

@@ -7,58 +7,16 @@ cost a second pass over the tree) are computed only for files with findings.
 
 from __future__ import annotations
 
-import io
 import re
 import sys
-import tokenize
 
 from optlint.findings import FileResult, Finding, Position
 from optlint.static.source import ANALYSIS_RECURSION_LIMIT, SourceError, error_finding, parse, python_ast
 from optlint.settings import Settings
+from optlint.static import noqa
 
-_FILE_NOQA = re.compile(r"^[ \t]*#[ \t]*optlint:[ \t]*noqa(?::[ \t]*(?P<codes>[A-Z]+[0-9]+(?:[, \t]+[A-Z]+[0-9]+)*))?", re.M)
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.I)
-_CODE_SPLIT = re.compile(r"[,\s]+")
-
-
-def _comments_by_row(text: str) -> dict[int, str]:
-    """Comment text per row, from the tokenizer (a `# noqa` inside a string is no comment)."""
-    comments: dict[int, str] = {}
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type == tokenize.COMMENT:
-                comments[token.start[0]] = token.string
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        # Newer syntax than this Python's tokenizer knows: fall back to the raw lines.
-        for row, line in enumerate(text.splitlines(), 1):
-            if "#" in line:
-                comments[row] = line[line.index("#") :]
-    return comments
-
-
-def _suppressed(code: str, rows: range, comments: dict[int, str]) -> bool:
-    for row in rows:
-        comment = comments.get(row)
-        if not comment:
-            continue
-        for match in _NOQA.finditer(comment):
-            codes = match.group("codes")
-            if codes is None or code in _CODE_SPLIT.split(codes.upper()):
-                return True
-    return False
-
-
-def _file_noqa(text: str) -> frozenset[str] | None:
-    """Codes suppressed for the whole file: None for none, empty for all."""
-    suppressed: set[str] = set()
-    found = False
-    for match in _FILE_NOQA.finditer(text):
-        found = True
-        codes = match.group("codes")
-        if codes is None:
-            return frozenset()
-        suppressed.update(_CODE_SPLIT.split(codes))
-    return frozenset(suppressed) if found else None
+#: a `# noqa:` whose codes may deserve a warning (lowercase or unknown optlint codes)
+_NOQA_WORTH_WARNING = re.compile(r"#\s*noqa\s*:[^\n#]*\bopt", re.I)
 
 
 def check_text(path: str, text: str, settings: Settings, tree=None) -> FileResult:
@@ -70,9 +28,11 @@ def check_text(path: str, text: str, settings: Settings, tree=None) -> FileResul
     """
     result = FileResult(path)
     codes = settings.codes_for(path)
-    file_noqa = _file_noqa(text) if "optlint" in text else None
-    if file_noqa is not None:
-        codes = codes - file_noqa if file_noqa else frozenset()
+    if "optlint" in text:
+        file_noqa, warnings = noqa.file_exemption(text)
+        result.warnings.extend(f"{path}:{row}: {message}" for row, message in warnings)
+        if file_noqa is not None:
+            codes = codes - file_noqa if file_noqa else frozenset()
     rules = [rule for rule in settings.static_rules if rule.code in codes]
     if settings.prefilter:
         rules = settings.firing(rules, text)
@@ -98,8 +58,9 @@ def check_text(path: str, text: str, settings: Settings, tree=None) -> FileResul
         for current in rules:
             raw.extend(current.check(ctx))
         current = None
-        if raw:
-            result.findings.extend(_place(path, ctx, raw, getattr(settings, "fix_edits", True)))
+        unused_wanted = noqa.UNUSED_NOQA in codes and "noqa" in text
+        if raw or unused_wanted:
+            result.findings.extend(_place(path, ctx, raw, getattr(settings, "fix_edits", True), codes, result))
     except RecursionError:
         return error_finding(result, SourceError("too deeply nested to analyze"))
     except Exception as exc:  # a bug in optlint must cost one file, never the run
@@ -143,33 +104,39 @@ def _explain_syntax_error(text: str, error: SourceError) -> SourceError:
     )
 
 
-def _place(path: str, ctx, raw, render_fixes: bool) -> list[Finding]:
-    """Positions (and fixes) for the raw findings, minus those a `# noqa` comment suppresses."""
+def _place(path: str, ctx, raw, render_fixes: bool, codes: frozenset[str] = frozenset(), result=None) -> list[Finding]:
+    """Positions (and fixes) for the raw findings, minus those a `# noqa` comment suppresses;
+    with OPT009 enabled, the directives that suppressed nothing."""
     from optlint.static.fix.edits import NoFix, render_fix
 
     # Tokenizing a whole file to find `# noqa` costs more than its analysis: do it only when
-    # some finding's rows hold the word at all.
-    comments: dict[int, str] = {}
+    # some finding's rows hold the word, or a directive may be unused or deserve a warning.
+    unused_wanted = noqa.UNUSED_NOQA in codes
+    directives = noqa.Directives()
     if "noqa" in ctx.text:
         rows = {row for f in raw for row in range((f.span or f.node).lineno, (f.span or f.node).end_lineno + 1)}
-        if any("noqa" in ctx.source.line(row) for row in rows):
-            comments = _comments_by_row(ctx.text)
+        if unused_wanted or any("noqa" in ctx.source.line(row) for row in rows) or _NOQA_WORTH_WARNING.search(ctx.text):
+            directives = noqa.read(ctx.text)
+            if result is not None:
+                result.warnings.extend(f"{path}:{row}: {message}" for row, message in directives.warnings)
     placed, seen = [], set()
     for finding in raw:
         where = ctx.source.span(finding.node)
         span = finding.span if finding.span is not None else finding.node
-        if _suppressed(finding.code, range(span.lineno, span.end_lineno + 1), comments):
+        if directives.suppresses(finding.code, range(span.lineno, span.end_lineno + 1)):
             continue
         key = (finding.code, where.row, where.column, finding.message)
         if key in seen:
             continue
         seen.add(key)
         message, fix = finding.message, None
+        applicability = finding.fix.applicability if finding.fix is not None else None
         if finding.fix is not None and render_fixes:
             try:
                 fix = render_fix(finding.fix, ctx.source, ctx.view)
             except NoFix as exc:  # LibCST could not find or parse what the model chose
                 message += f" (no automatic fix: {exc})"
+                applicability = None
         placed.append(
             Finding(
                 path,
@@ -179,6 +146,9 @@ def _place(path: str, ctx, raw, render_fixes: bool) -> list[Finding]:
                 Position(where.end_row, where.end_column + 1),
                 span.lineno,
                 fix,
+                applicability=applicability,
             )
         )
+    if unused_wanted:
+        placed.extend(noqa.unused(path, directives, codes, ctx.text))
     return placed

@@ -53,6 +53,9 @@ class VirtualSource:
     token: str = "optlint-0"  # occurs nowhere in the notebook's cells
     bodies: list[str] = field(default_factory=list)  # per code cell: the Python the checker sees
     broken: dict[int, SourceError] = field(default_factory=dict)  # notebook index -> why
+    #: notebook indexes of cells that end inside a bracket, a string or after `\`: the
+    #: joined text may parse (the next cell closes it) while Jupyter runs each cell alone
+    open_cells: set[int] = field(default_factory=set)
 
     @property
     def boundary(self) -> str:
@@ -128,6 +131,8 @@ def load(data: bytes) -> VirtualSource:
         raise NotebookError(f"not valid UTF-8: byte {data[exc.start]:#04x} cannot be decoded") from None
     except json.JSONDecodeError as exc:
         raise NotebookError(f"invalid notebook JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    except ValueError as exc:  # an integer past Python's int_max_str_digits (4,300 by default)
+        raise _long_number(text, exc) from None
     except RecursionError:
         raise NotebookError("invalid notebook JSON: nested too deeply") from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
@@ -145,7 +150,10 @@ def load(data: bytes) -> VirtualSource:
         if source.lstrip().startswith("%%"):
             continue  # a cell magic: the whole cell is another language
         lines = source.split("\n")
-        for i, starts_statement in enumerate(_statement_starts(lines)):
+        starts = _statement_starts(lines)
+        if starts.pop() == "open":
+            virtual.open_cells.add(position)
+        for i, starts_statement in enumerate(starts):
             if starts_statement and _MAGIC.search(lines[i]):
                 indent_text = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
                 virtual.magics.append(lines[i])
@@ -157,19 +165,35 @@ def load(data: bytes) -> VirtualSource:
     return virtual
 
 
-def _statement_starts(lines: list[str]) -> list[bool]:
+def _statement_starts(lines: list[str]) -> list:
     """For each line: does it start a statement (not inside brackets, a string, or after `\\`)?
+    Then one more item: "open" when the last line leaves a bracket, a string or a `\\` open.
 
     Only such a line can be an IPython magic: `    != b` or `% n` inside parentheses is Python.
     """
-    out = []
+    out: list = []
     depth, quote, continued = 0, None, False
     for line in lines:
         out.append(depth == 0 and quote is None and not continued)
         if out[-1] and _MAGIC.search(line):
             continue  # a magic's text is not Python: it opens no bracket or string
         depth, quote, continued = _scan(line.rstrip("\r"), depth, quote)
+    out.append("open" if depth or quote is not None or continued else "closed")
     return out
+
+
+def _long_number(text: str, exc: ValueError) -> NotebookError:
+    """The error for a number Python's json refuses to read: where it is, and why."""
+    match = re.search(r"\d{4300,}", text)
+    row = column = 1
+    if match is not None:
+        row = text.count("\n", 0, match.start()) + 1
+        column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+    digits = len(match.group()) if match is not None else None
+    size = f"{digits:,} digits" if digits else "too many digits"
+    return NotebookError(
+        f"invalid notebook JSON: a number of {size}, more than Python reads (int_max_str_digits)", row, column
+    )
 
 
 def _scan(line: str, depth: int, quote: str | None) -> tuple[int, str | None, bool]:
@@ -347,18 +371,28 @@ def check_virtual(path: str, virtual: VirtualSource, settings) -> FileResult:
     """Findings on the joined text; a cell that does not parse alone is set aside first."""
     from optlint.static.checker import check_text
 
+    if virtual.open_cells and not virtual.broken:
+        # A bracket the next cell closes: the joined text parses, each cell alone does not
+        # (Jupyter runs cells one by one: both fail).
+        positions = [position for _, _, position in virtual.cells]
+        suspects = set(virtual.open_cells)
+        suspects.update(positions[i + 1] for i, p in enumerate(positions[:-1]) if p in virtual.open_cells)
+        _set_aside_broken_cells(virtual, suspects)
     result = check_text(path, virtual.text, settings)
-    if result.error and not virtual.broken:
+    if result.error:
+        known = len(virtual.broken)
         _set_aside_broken_cells(virtual)
-        if virtual.broken:
+        if len(virtual.broken) > known:
             result = check_text(path, virtual.text, settings)
     return result
 
 
-def _set_aside_broken_cells(virtual: VirtualSource) -> None:
+def _set_aside_broken_cells(virtual: VirtualSource, only: set[int] | None = None) -> None:
     from optlint.static.source import parse, python_ast
 
     for (_, _, position), body in zip(virtual.cells, virtual.bodies):
+        if (only is not None and position not in only) or position in virtual.broken:
+            continue
         _, error = python_ast(body)
         if error is None:
             continue

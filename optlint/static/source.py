@@ -69,11 +69,42 @@ def python_ast(text: str):
             warnings.simplefilter("ignore")  # the user's SyntaxWarnings are not ours to print
             return compile(text, "<checked file>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True), None
     except SyntaxError as exc:
+        if "integer string conversion" in exc.msg:
+            return None, _long_integer(text, exc)
         return None, SourceError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1)
     except (RecursionError, MemoryError):
         return None, SourceError("syntax error: too deeply nested to parse")
     except (OverflowError, ValueError) as exc:  # e.g. "source code string cannot contain null bytes"
         return None, SourceError(f"syntax error: {exc}")
+
+
+def _long_integer(text: str, exc: SyntaxError) -> SourceError:
+    """A decimal literal past Python's int_max_str_digits (4,300 by default): Python refuses
+    to compile it, whatever its version."""
+    row = exc.lineno or 1
+    line = text.split("\n")[row - 1] if row <= text.count("\n") + 1 else ""
+    match = re.search(r"\d[\d_]{4299,}", line)
+    column = match.start() + 1 if match else (exc.offset or 1)
+    digits = f"{sum(c.isdigit() for c in match.group()):,} digits" if match else "too many digits"
+    return SourceError(
+        f"integer literal too long: {digits}, more than Python converts (its int_max_str_digits limit); "
+        "write it in hexadecimal or build it at run time",
+        row,
+        column,
+    )
+
+
+def in_file_encoding(patch: str, encoding: str) -> str:
+    """A patch of a file stored in `encoding`, spelled so that writing it as UTF-8 with
+    ``surrogateescape`` (how reports are written) gives the file's own bytes, as `--fix`
+    would write them: `git apply` and `patch` match bytes, not characters. The ``---`` and
+    ``+++`` lines name the file and stay as they are."""
+    if encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig"):
+        return patch
+    lines = patch.splitlines(keepends=True)
+    head = [line for line in lines[:2] if line.startswith(("--- ", "+++ "))]
+    body = "".join(lines[len(head):])
+    return "".join(head) + body.encode(encoding).decode("utf-8", "surrogateescape")
 
 
 def _python_syntax_error(text: str) -> SourceError | None:

@@ -29,14 +29,18 @@ class Layout:
 
     indent: str
     newline: str
+    #: for "insert-before": the statement does not start its row (`s = """..."""; opt = f(x)`,
+    #: `for h in hs: g(h)`), so the text goes right before it on the same row, ending in "; "
+    inline: bool = False
 
 
 @dataclass
 class RawEdit:
     node: ast.AST
     render: Callable[[Layout, "CstView"], str]
-    kind: str = "replace"  # "replace": the node's text; "insert-before": at its line's start;
-    # "delete-statement": the node's whole lines
+    kind: str = "replace"  # "replace": the node's text; "insert-before": before its statement
+    # (at the row's start, or inline when the statement does not start its row);
+    # "replace-statement": a statement's own span; "delete-statement": the node's whole lines
     #: The edit covers the node's own parentheses too (`(p for p in x)` bound to a name).
     with_parens: bool = False
 
@@ -45,7 +49,13 @@ class RawEdit:
 class RawFix:
     message: str
     edits: list[RawEdit] = field(default_factory=list)
-    applicability: str = "unsafe"  # ruff's terms: "safe" keeps behaviour, "unsafe" changes it
+    #: ruff's terms. "safe": its only effect is the one the finding names (the decay of the
+    #: named parameters); `--fix` applies it. "unsafe": it has a caveat the file cannot rule
+    #: out (the message says what to check); only `--unsafe-fixes` applies it.
+    #: "display-only": shown, never applied.
+    applicability: str = "safe"
+    #: what to check before applying an unsafe fix (one line each, naming the line)
+    caveats: list[str] = field(default_factory=list)
 
 
 #: ast node types and the LibCST node types that stand for them.
@@ -167,15 +177,31 @@ class CstView:
         return Span(start_row, start_col, end_row, end_col)
 
 
+def caveat_note(fix: "RawFix | None") -> str:
+    """What a finding says about its unsafe fix: what to check before `--unsafe-fixes`."""
+    if fix is None or fix.applicability != "unsafe" or not fix.caveats:
+        return ""
+    return f" (unsafe fix, applied only with --unsafe-fixes; check first: {'; '.join(fix.caveats)})"
+
+
 def render_fix(fix: RawFix, source: SourceText, view: CstView) -> dict:
     """A RawFix as the output contract's fix: message, applicability, text edits (1-based)."""
     edits = []
     for edit in fix.edits:
         row = edit.node.lineno
         layout = Layout(source.indent(row), source.newline)
-        content = edit.render(layout, view)
         if edit.kind == "insert-before":
-            start = end = (row, 1)
+            span = source.span(edit.node)
+            if source.line(row)[: span.column].strip():
+                # The row starts inside another statement (a multi-line string's last line, a
+                # one-line block's header): insert right before this statement, on its row.
+                layout = Layout(layout.indent, layout.newline, inline=True)
+                start = end = (row, span.column + 1)
+            else:
+                start = end = (row, 1)
+        elif edit.kind == "replace-statement":  # a statement's own span (ast's positions)
+            span = source.span(edit.node)
+            start, end = (span.row, span.column + 1), (span.end_row, span.end_column + 1)
         elif edit.kind == "delete-statement":  # whole lines, their line break included
             last = edit.node.end_lineno
             start = (row, 1)
@@ -186,6 +212,7 @@ def render_fix(fix: RawFix, source: SourceText, view: CstView) -> dict:
         else:
             span = view.bounds(edit.node, edit.with_parens)
             start, end = (span.row, span.column + 1), (span.end_row, span.end_column + 1)
+        content = edit.render(layout, view)
         edits.append(
             {
                 "content": content,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Union
 
 from optlint.policy import STATIC_DECAY_TEST, STATIC_NO_DECAY_TEST, is_token_name
+from optlint.static.fix.dependents import Regroup, review, scope_node
 from optlint.static.fix.edits import CstView, Layout, NoFix, RawEdit, RawFix
 from optlint.static.model.optimizers import OptimizerCall
 from optlint.static.model.params import PARAMETER_METHODS
@@ -235,10 +236,14 @@ class Splitter:
         if statement is None or self.call.site.scope is not binding.value_scope:
             raise NoFix(f"`{node.id}` is a one-shot iterator and the call is not a plain statement")
         name = node.id
-        self.edits.append(
-            RawEdit(statement, lambda layout, view: f"{layout.indent}{name} = list({name}){layout.newline}", "insert-before")
-        )
+        self.edits.append(RawEdit(statement, lambda layout, view: _materialize(name, layout), "insert-before"))
         return _named_source([name]) if _yields_named(binding.node) else Source([name])
+
+
+def _materialize(name: str, layout: Layout) -> str:
+    if layout.inline:  # the statement does not start its row: `name = list(name); ` right before it
+        return f"{name} = list({name}); "
+    return f"{layout.indent}{name} = list({name}){layout.newline}"
 
 
 def _yields_named(node) -> bool:
@@ -322,7 +327,22 @@ def _is_argument_of(node, call: ast.Call) -> bool:
 
 
 def build_fix(call: OptimizerCall, resolver: Resolver) -> RawFix:
-    """The fix for an OPT001 finding at `call`; raises NoFix with the reason."""
+    """The fix for an OPT001 finding at `call`, with the rewrites of the code that uses the
+    optimizer's groups (``dependents``); raises NoFix with the reason."""
+    fix, regroup, extra = _build_fix(call, resolver)
+    if call.kind == "add_param_group":
+        found = review(resolver, call.node, regroup, handles=[call.node.func.value])
+    else:
+        found = review(resolver, call.node, regroup, group_lists=extra)
+    fix.edits.extend(found.edits)
+    if found.caveats:
+        fix.applicability = "unsafe"
+        fix.caveats = found.caveats
+    return fix
+
+
+def _build_fix(call: OptimizerCall, resolver: Resolver):
+    """(fix, how it changes the groups, group lists passed by name) for `call`."""
     node = call.node
     where = call.where or Where.of_site(call.site)
     edits: list[RawEdit] = []
@@ -346,11 +366,12 @@ def build_fix(call: OptimizerCall, resolver: Resolver) -> RawFix:
             and _is_argument_of(params, node)
         ):
             module = params.func.value
-            return RawFix("pass the module, so timm splits biases and norms itself",
-                          [RawEdit(params, lambda layout, view: view.text(module).strip())])
+            fix = RawFix("pass the module, so timm splits biases and norms itself",
+                         [RawEdit(params, lambda layout, view: view.text(module).strip())])
+            return fix, Regroup([2], single=True), ()
         raise NoFix("timm was given something other than `module.parameters()`")
     if call.kind == "add_param_group":
-        return _add_param_group_fix(call, resolver, where, splitter, edits)
+        return _add_param_group_fix(call, resolver, where, splitter, edits), Regroup(None), ()
 
     params, params_where, how = call.args.argument(call.spec, call.spec.positional[0])
     if params is None or how not in ("keyword", "positional") or not _is_argument_of(params, node):
@@ -358,12 +379,16 @@ def build_fix(call: OptimizerCall, resolver: Resolver) -> RawFix:
     if any(group.appended for group in call.groups):
         raise NoFix("the param groups are added with .append(...)")
     if call.groups and call.groups[0].index is not None:
+        sizes = [2 if _splits(group) else 1 for group in call.groups]
+        regroup = Regroup(sizes, single=len(sizes) == 1)
         if isinstance(params, ast.Name):
-            return _group_list_binding_fix(call, params, resolver, splitter, edits)
+            fix, literal = _group_list_binding_fix(call, params, resolver, splitter, edits)
+            return fix, regroup, [(params.id, scope_node(resolver.model, literal), params)]
         if not isinstance(params, (ast.List, ast.Tuple)):
             raise NoFix("the param groups are built outside the call")
         group_pieces = _split_groups(params, call, where, resolver, splitter)
     else:
+        regroup = Regroup([2], single=True)
         source = with_tokens(splitter.source(params, where), token_names(resolver.model), params)
         decay, no_decay = source.split()
         group_pieces = [['{"params": ', *decay, "}"], ['{"params": ', *no_decay, ', "weight_decay": 0.0}']]
@@ -387,7 +412,12 @@ def build_fix(call: OptimizerCall, resolver: Resolver) -> RawFix:
             return _layout_call(view.text(func).strip(), texts, layout)
 
         edits.append(RawEdit(node, render))
-    return RawFix(_split_message(resolver.model, group_pieces), edits)
+    return RawFix(_split_message(resolver.model, group_pieces), edits), regroup, ()
+
+
+def _splits(group) -> bool:
+    """Whether the fix makes decay and no-decay twins of `group`."""
+    return group.params is not None and not group.weight_decay.provably_zero
 
 
 _RUN_TIME = "; token and position parameters are decided at run time: optlint.param_groups(model, weight_decay)"
@@ -455,7 +485,7 @@ def _split_groups(literal, call: OptimizerCall, where: Where, resolver: Resolver
     for element, group in zip(literal.elts, call.groups):
         if isinstance(element, ast.Starred):
             raise NoFix("a starred element in the group list")
-        if group.params is not None and not group.weight_decay.provably_zero:
+        if _splits(group):
             pieces.extend(_dict_twins(element, where, resolver, splitter))
         else:
             pieces.append([element])
@@ -474,7 +504,7 @@ def _group_list_binding_fix(call, name: ast.Name, resolver, splitter, edits) -> 
     pieces = _split_groups(literal, call, Where.of_binding(bindings[0]), resolver, splitter)
     edits.append(RawEdit(literal, lambda layout, view: _group_list([text_of(g, view) for g in pieces], layout, 0),
                          with_parens=True))
-    return RawFix(f"split the groups of `{name.id}` into decay and no-decay (ndim < 2) twins", edits)
+    return RawFix(f"split the groups of `{name.id}` into decay and no-decay (ndim < 2) twins", edits), literal
 
 
 def _add_param_group_fix(call, resolver, where, splitter, edits) -> RawFix:
@@ -487,10 +517,15 @@ def _add_param_group_fix(call, resolver, where, splitter, edits) -> RawFix:
         raise NoFix("add_param_group(...) is not a statement of its own, so it cannot become two calls")
     decay, no_decay = _dict_twins(node.args[0], where, resolver, splitter)
     func = node.func
+    span = resolver.source.span(statement)
+    # `for h in heads: opt.add_param_group(...)`: the second call must stay in the same block,
+    # so a statement that does not start its row gets its twin on the same row.
+    own_row = not resolver.source.line(span.row)[: span.column].strip()
 
     def render(layout: Layout, view: CstView) -> str:
         func_text = view.text(func).strip()
-        return f"{func_text}({text_of(decay, view)}){layout.newline}{layout.indent}{func_text}({text_of(no_decay, view)})"
+        between = f"{layout.newline}{layout.indent}" if own_row else "; "
+        return f"{func_text}({text_of(decay, view)}){between}{func_text}({text_of(no_decay, view)})"
 
     edits.append(RawEdit(node, render))
     return RawFix("split into two add_param_group calls: decay and no-decay (ndim < 2)", edits)

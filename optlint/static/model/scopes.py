@@ -11,6 +11,12 @@ Two positions whose paths part at two arms of the same statement never run on on
 (``Branches.exclusive``), which is what lets OPT008 and value resolution treat
 ``if opt == "sgd": ... elif ...`` as alternatives rather than a sequence.
 
+Early exits end a path: what follows an ``if`` whose arms but one end in ``return``,
+``raise``, ``continue`` or ``break`` runs only through the arm that falls through, so the
+rest of the enclosing block is walked *inside* that arm (its block stays on the path).
+``if a: return f(p)`` / ``elif b: return g(p)`` / ``h(p)`` are then three alternatives for
+every path question (OPT008's uses, the bindings that reach a use), not a sequence.
+
 CPython's parser builds the tree in C, positions included, about ten times faster than
 LibCST's; the walk below dispatches on node type through a dict, once per node.
 """
@@ -169,6 +175,18 @@ def _child_fields(kind: type) -> tuple[str, ...]:
     return fields
 
 
+#: Methods that change a dict (or list) in place.
+_MUTATING_METHODS = frozenset({
+    "update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__", "append", "extend", "insert",
+    "remove",
+})
+#: Callees known not to change the containers they are given (printing, copying, reading).
+_READ_ONLY_CALLEES = frozenset({
+    "print", "len", "repr", "str", "dict", "list", "tuple", "set", "sorted", "isinstance", "type", "id", "bool",
+    "dumps", "dump", "copy", "deepcopy", "info", "debug", "warning", "error", "log", "format", "pprint", "items",
+    "keys", "values", "get", "enumerate", "zip", "iter", "any", "all", "sum", "min", "max", "filter", "map",
+})
+
 _SIMPLE_STATEMENTS = (
     ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr, ast.Return, ast.Delete, ast.Raise, ast.Assert,
 )
@@ -188,11 +206,20 @@ class FileModel:
         self.argparse: dict[str, ArgparseOption] = {}
         self.branches = Branches()
         self.parents: dict[int, ast.AST] = {}  # filled lazily by `parent_of`
+        #: id(statement or match_case) -> its branch path (what OPT008 reads for its uses)
+        self.statement_paths: dict[int, tuple[int, ...]] = {}
+        #: blocks visited by path questions asked of many uses at once (OPT008's): a work
+        #: count, so tests can bound the work on hostile shapes without timing it
+        self.path_steps = 0
+        #: (id(scope), name) -> [(order, path)] where the container the name holds may be
+        #: changed in place: `kw["k"] = v`, `del kw["k"]`, `kw.update(...)`, `f(kw)`
+        self.mutations: dict[tuple[int, str], list[tuple[int, tuple[int, ...]]]] = {}
         self._scope = self.module_scope
         self._order = 0
         self._path: list[int] = []
         self._block_ids = 0
         self._statement: ast.stmt | None = None
+        self._statement_path: tuple[int, ...] = ()
         self._saved: list[tuple[list[int], ast.stmt | None]] = []
         self._dispatch = {
             ast.FunctionDef: self._function, ast.AsyncFunctionDef: self._function,
@@ -202,7 +229,7 @@ class FileModel:
             ast.NamedExpr: self._named_expr,
             ast.For: self._for, ast.AsyncFor: self._for, ast.While: self._while,
             ast.If: self._if, ast.Try: self._try, ast.With: self._with, ast.AsyncWith: self._with,
-            ast.Match: self._match, ast.Call: self._call, ast.Return: self._return,
+            ast.Match: self._match, ast.Call: self._call, ast.Return: self._return, ast.Delete: self._delete,
             ast.ListComp: self._comprehension, ast.SetComp: self._comprehension,
             ast.GeneratorExp: self._comprehension, ast.DictComp: self._comprehension,
         }
@@ -223,21 +250,59 @@ class FileModel:
                     statement=self._statement, **extra),
         )
 
+    def _mutated(self, node: ast.AST) -> None:
+        """`node` (a name, or the base of a subscript) may be changed in place here."""
+        while isinstance(node, ast.Subscript):
+            node = node.value
+        if isinstance(node, ast.Name):
+            self._changes(node.id)
+
+    def _changes(self, name: str) -> None:
+        # The last order given out (no tick of its own: this runs for many call arguments),
+        # and the path of the statement it sits in.
+        self.mutations.setdefault((id(self._scope), name), []).append((self._order, self._statement_path))
+
     def site(self, node: ast.AST) -> Site:
         statement = self._statement if self._scope.kind is not ScopeKind.LAMBDA else None
         return Site(node, self._scope, self._tick(), tuple(self._path), statement)
 
-    def _block(self, owner: int, arm: int, body: list) -> None:
+    def _open(self, owner: int, arm: int) -> int:
+        """Put a new block (arm `arm` of statement `owner`) on the path; the path's length
+        before it, to close it with `_close`."""
         self._block_ids += 1
         self.branches.arms[self._block_ids] = (owner, arm)
+        base = len(self._path)
         self._path.append(self._block_ids)
+        return base
+
+    def _block(self, owner: int, arm: int, body: list) -> None:
+        base = self._open(owner, arm)
         self._visit_body(body)
-        self._path.pop()
+        del self._path[base:]  # the block, and any early-exit extension made inside it
+
+    def _arm(self, owner: int, arm: int, body: list) -> tuple[int, ...] | None:
+        """An if arm: the path at its end when control can fall out of it, None when it
+        always leaves (return, raise, continue, break)."""
+        base = self._open(owner, arm)
+        self._visit_body(body)
+        end = tuple(self._path) if _falls_through(body) else None
+        del self._path[base:]
+        return end
+
+    def _continue_in(self, ends: list) -> None:
+        """After a statement whose arms end at `ends` (None: the arm always leaves), the
+        rest of the enclosing block runs only through the one arm that falls through, if
+        exactly one does: walk it on that arm's path."""
+        open_ends = [end for end in ends if end is not None]
+        if len(open_ends) == 1 and len(ends) > 1:
+            self._path[:] = open_ends[0]
 
     # -- the walk -----------------------------------------------------------------------
 
     def _visit_body(self, body: list) -> None:
+        paths = self.statement_paths
         for statement in body:
+            paths[id(statement)] = self._statement_path = tuple(self._path)
             outer = self._statement
             if isinstance(statement, _SIMPLE_STATEMENTS):
                 self._statement = statement
@@ -392,6 +457,7 @@ class FileModel:
             self._bind_target(target.value, None, BindingKind.UNKNOWN)
         else:  # a subscript target: walk it for the calls it holds
             self.visit(target)
+            self._mutated(target)
 
     def _bind_self_attribute(self, target: ast.Attribute, value) -> None:
         self.visit(target.value)
@@ -431,6 +497,7 @@ class FileModel:
             self._bind(node.target.id, kind, node.value)
         else:
             self.visit(node.target)
+            self._mutated(node.target)
 
     def _named_expr(self, node: ast.NamedExpr) -> None:
         self.visit(node.value)
@@ -443,13 +510,10 @@ class FileModel:
         self.visit(node.iter)
         self.loops.append(self.site(node))
         owner = id(node)
-        self._block_ids += 1
-        block = self._block_ids
-        self.branches.arms[block] = (owner, 0)
-        self._path.append(block)
+        base = self._open(owner, 0)
         self._bind_target(node.target, None, BindingKind.UNKNOWN)
         self._visit_body(node.body)
-        self._path.pop()
+        del self._path[base:]
         if node.orelse:
             self._block(owner, 0, node.orelse)
 
@@ -462,23 +526,28 @@ class FileModel:
     def _if(self, node: ast.If) -> None:
         self.visit(node.test)
         self.branches.tests[id(node)] = node.test
-        self._block(id(node), 0, node.body)
+        ends = [self._arm(id(node), 0, node.body)]
         if node.orelse:
-            self._block(id(node), 1, node.orelse)
+            ends.append(self._arm(id(node), 1, node.orelse))
+        elif ends[0] is None:
+            # `if c: return ...` with no else: what follows is the else arm.
+            self._open(id(node), 1)
+            return
+        else:
+            return
+        self._continue_in(ends)
 
     def _try(self, node) -> None:
         owner = id(node)
         self._block(owner, 0, node.body + node.orelse)
         for arm, handler in enumerate(node.handlers, 1):
-            self._block_ids += 1
-            self.branches.arms[self._block_ids] = (owner, arm)
-            self._path.append(self._block_ids)
+            base = self._open(owner, arm)
             if handler.type is not None:
                 self.visit(handler.type)
             if handler.name:
                 self._bind(handler.name, BindingKind.UNKNOWN)
             self._visit_body(handler.body)
-            self._path.pop()
+            del self._path[base:]
         self._visit_body(node.finalbody)
 
     def _with(self, node) -> None:
@@ -491,9 +560,8 @@ class FileModel:
     def _match(self, node: ast.Match) -> None:
         self.visit(node.subject)
         for arm, case in enumerate(node.cases):
-            self._block_ids += 1
-            self.branches.arms[self._block_ids] = (id(node), arm)
-            self._path.append(self._block_ids)
+            base = self._open(id(node), arm)
+            self.statement_paths[id(case)] = tuple(self._path)
             for child in ast.walk(case.pattern):
                 name = getattr(child, "name", None) or getattr(child, "rest", None)
                 if isinstance(name, str):
@@ -501,12 +569,18 @@ class FileModel:
             if case.guard is not None:
                 self.visit(case.guard)
             self._visit_body(case.body)
-            self._path.pop()
+            del self._path[base:]
 
     def _return(self, node: ast.Return) -> None:
         if node.value is not None:
             self.visit(node.value)
             self._scope.returns.append(self.site(node.value))
+
+    def _delete(self, node: ast.Delete) -> None:
+        self.generic(node)
+        for target in node.targets:
+            if isinstance(target, ast.Subscript):
+                self._mutated(target)
 
     def _comprehension(self, node) -> None:
         # Comprehension targets live in their own scope; the loop is recorded for the rules,
@@ -523,6 +597,21 @@ class FileModel:
             self._record_argparse(node)
         if isinstance(func, (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.IfExp)):
             self.calls.append(self.site(node))
+        # What the call may change comes after the call's own site: the call reads `kw` as
+        # it was.
+        callee = func.attr if type(func) is ast.Attribute else getattr(func, "id", None)
+        if callee in _MUTATING_METHODS:
+            if type(func) is ast.Attribute:
+                self._mutated(func.value)
+        elif callee not in _READ_ONLY_CALLEES:
+            # A container handed to a function may come back changed (`kw` in `f(kw)`;
+            # `**kw` is a copy).
+            for arg in node.args:
+                if type(arg) is ast.Name:
+                    self._changes(arg.id)
+            for keyword in node.keywords:
+                if keyword.arg is not None and type(keyword.value) is ast.Name:
+                    self._changes(keyword.value.id)
 
     def _record_argparse(self, node: ast.Call) -> None:
         flags: list[str] = []
@@ -553,6 +642,24 @@ class FileModel:
                 for child in ast.iter_child_nodes(parent):
                     self.parents[id(child)] = parent
         return self.parents.get(id(node))
+
+
+_LEAVING = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+
+
+def _falls_through(body: list) -> bool:
+    """Whether control can run off the end of `body` (it does not end in return, raise,
+    continue or break, nor in an if whose every arm does)."""
+    while body:
+        last = body[-1]
+        if isinstance(last, _LEAVING):
+            return False
+        if not isinstance(last, ast.If) or not last.orelse:
+            return True
+        if _falls_through(last.body):
+            return True
+        body = last.orelse
+    return True
 
 
 def dotted_name(node: ast.AST | None) -> str | None:

@@ -229,8 +229,10 @@ class Splits:
             name, var = target.id, None  # `[n for n in get_parameter_names(model, [nn.LayerNorm]) if ...]`
         elif name is None or not self._named_parameters(iterable, where):
             return
-        for condition in conditions:
-            conjuncts = condition.values if isinstance(condition, ast.BoolOp) and isinstance(condition.op, ast.And) else [condition]
+        split = [c.values if isinstance(c, ast.BoolOp) and isinstance(c.op, ast.And) else [c] for c in conditions]
+        if any(_shape_test(conjunct, var) for conjuncts in split for conjunct in conjuncts):
+            return  # `p.ndim >= 2 and "bias" not in n`: the shape test already keeps vectors undecayed
+        for conjuncts in split:
             for conjunct in conjuncts:
                 found = substring_tests(conjunct, name)
                 if found:
@@ -435,6 +437,23 @@ def _membership(test, name: str):
             and isinstance(test.left, ast.Name) and test.left.id == name:
         return test.comparators[0]
     return None
+
+
+def _shape_test(node, var) -> bool:
+    """`p.ndim >= 2`, `p.squeeze().ndim < 2`, `p.dim() > 1`, `len(p.shape) >= 2` on the parameter."""
+    if not (isinstance(node, ast.Compare) and len(node.ops) == 1):
+        return False
+    left = node.left
+    if isinstance(left, ast.Call) and isinstance(left.func, ast.Attribute) and left.func.attr == "dim":
+        left = left.func
+    elif isinstance(left, ast.Call) and dotted_name(left.func) == "len" and len(left.args) == 1:
+        left = left.args[0]
+    if not (isinstance(left, ast.Attribute) and left.attr in ("ndim", "dim", "shape")):
+        return False
+    base = left.value
+    if isinstance(base, ast.Call) and isinstance(base.func, ast.Attribute) and base.func.attr == "squeeze" and not base.args:
+        base = base.func.value
+    return var is not None and dotted_name(base) == var
 
 
 def _list_chooser(statement, var):

@@ -16,6 +16,7 @@ Nothing here imports or runs the checked code.
 from __future__ import annotations
 
 import ast
+import bisect
 import math
 from dataclasses import dataclass, field, replace
 
@@ -28,6 +29,17 @@ MAX_INT_BITS = 256
 MAX_EXPONENT = 512
 #: How deep in-file calls are inlined (a helper calling a helper calling a helper).
 MAX_INLINE = 3
+#: Value resolution steps (``Resolver.evaluate`` calls) one file may take. Each binding's
+#: value is computed once per inlining context and depth (``wd = wd * 0.5`` under 20
+#: independent ifs costs hundreds of steps, not 2**20); past this bound every value is
+#: "not statically known", so a hostile file costs a bounded time and its unresolved decay
+#: is still reported as such. The training scripts of timm, pytorch/examples, OLMo and
+#: torchtitan take at most 100.
+MAX_STEPS = 50_000
+#: At most this many bindings of one name are looked at for one use: a name rebound in
+#: thousands of branches, all of which may reach a use, is "not statically known" there
+#: (its value, not its qualname: the most recent binding is always among them).
+MAX_REACHING = 64
 
 
 @dataclass(frozen=True)
@@ -108,6 +120,10 @@ def unknown(text: str = "", source: str = "") -> Value:
     return Value(False, None, text, source)
 
 
+#: What every value is once a file has used up its MAX_STEPS.
+_EXHAUSTED = Value(False, None, "", "a file too costly to resolve (optlint's bound on value resolution)")
+
+
 def show(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
@@ -152,31 +168,58 @@ class Resolver:
         self.model = model
         self.source = source  # the file's SourceText: exact segments for fixes
         self.segment = source.short  # one-line, shortened text of a node, for messages
+        #: evaluate() calls so far in this file (bounded by MAX_STEPS)
+        self.steps = 0
+        #: bindings looked at by reaching() so far (what a name rebound thousands of times
+        #: would cost per use if the scan were not cut at the use)
+        self.reach_steps = 0
+        self.complete = True  # whether the last reaching() list holds every binding that reaches
+        #: (binding, id(env), depth) -> (env, value): each binding is resolved once per
+        #: context (the env is kept so its id cannot be reused while the entry lives)
+        self._binding_values: dict = {}
 
     # -- names --------------------------------------------------------------------------
 
     def reaching(self, name: str, where: Where) -> list[Binding]:
-        """The bindings of `name` that may reach the use, most recent first."""
+        """The bindings of `name` that may reach the use, most recent first.
+
+        Sets ``self.complete``: False when the scan stopped at MAX_REACHING bindings of the
+        name, so that older ones that may reach are not in the list.
+        """
         exclusive = self.model.branches.exclusive
         for depth, scope in enumerate(where.scope.lookup_chain()):
             bindings = scope.bindings.get(name)
             if not bindings:
                 continue
             result: list[Binding] = []
-            for binding in reversed(bindings):
+            # Bindings are kept in walk order: skip the ones after the use at once (a name
+            # rebound thousands of times must not cost thousands of steps per use).
+            end = len(bindings)
+            if depth == 0 and end > 8:
+                end = bisect.bisect_left(bindings, where.order, key=_order)
+            self.reach_steps += 1
+            last = end - MAX_REACHING if end > MAX_REACHING else 0
+            complete = last == 0
+            for index in range(end - 1, last - 1, -1):
+                self.reach_steps += 1
+                binding = bindings[index]
                 if depth == 0:
                     if binding.order >= where.order or exclusive(binding.path, where.path):
                         continue
                     result.append(binding)
                     if where.path[: len(binding.path)] == binding.path:
+                        complete = True
                         break  # this binding always runs before the use: earlier ones are dead
                 else:
                     # An enclosing scope has run to its end before a nested function is called.
                     result.append(binding)
                     if not binding.path:
+                        complete = True
                         break
-            if result:
+            if result or not complete:
+                self.complete = complete
                 return result
+        self.complete = True
         return []
 
     def argument_of(self, name: str, binding: Binding, where: Where):
@@ -279,6 +322,9 @@ class Resolver:
     def evaluate(self, node, where: Where, depth: int = 0) -> Value:
         if depth > MAX_DEPTH or node is None:
             return unknown()
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            return _EXHAUSTED
         if isinstance(node, ast.Constant):
             value = node.value
             if not _bounded(value) or isinstance(value, (bytes, complex)) or value is Ellipsis:
@@ -355,12 +401,22 @@ class Resolver:
         if name in ("True", "False", "None"):  # only reachable as Name in very old trees
             return Value(True, {"True": True, "False": False, "None": None}[name], name)
         bindings = self.reaching(name, where)
-        if not bindings:
-            return unknown(name)
+        if not bindings or not self.complete:
+            return unknown(name)  # unbound here, or the scan stopped before the oldest binding
+        self.steps += len(bindings)  # every binding that reaches costs a step, remembered or not
         values = [self._evaluate_binding(name, b, where, depth) for b in bindings]
         return self.combine(values, name)
 
     def _evaluate_binding(self, name: str, binding: Binding, where: Where, depth: int) -> Value:
+        key = (binding, id(where.env), depth)
+        known = self._binding_values.get(key)
+        if known is not None:
+            return known[1]
+        value = self._resolve_binding(name, binding, where, depth)
+        self._binding_values[key] = (where.env, value)
+        return value
+
+    def _resolve_binding(self, name: str, binding: Binding, where: Where, depth: int) -> Value:
         if binding.kind is BindingKind.PARAM:
             argument = self.argument_of(name, binding, where)
             if argument is not None:
@@ -506,6 +562,20 @@ class Resolver:
 
     # -- containers ---------------------------------------------------------------------
 
+    def changed_in_place(self, name: str, binding: Binding, where: Where) -> bool:
+        """Whether the container `binding` gave `name` may be changed between it and the use
+        (an item set or deleted, a mutating method, the name handed to a function)."""
+        changes = self.model.mutations.get((id(binding.value_scope), name))
+        if not changes:
+            return False
+        if where.scope is not binding.value_scope:
+            return True  # a use in a nested function runs after the scope's changes
+        exclusive = self.model.branches.exclusive
+        return any(
+            binding.order <= order < where.order and not exclusive(path, where.path) and not exclusive(path, binding.path)
+            for order, path in changes
+        )
+
     def sequence(self, node, where: Where, depth: int = 0):
         """The elements of a list/tuple literal, following local names; else None."""
         if depth > MAX_DEPTH:
@@ -557,12 +627,18 @@ class Resolver:
         if isinstance(node, ast.Name):
             bindings = self.reaching(node.id, where)
             if len(bindings) == 1 and bindings[0].kind is BindingKind.ASSIGN:
+                if self.changed_in_place(node.id, bindings[0], where):
+                    return None  # `kw["weight_decay"] = ...` or `kw.update(...)`: not the literal any more
                 return self.mapping(bindings[0].node, Where.of_binding(bindings[0], where.env), depth + 1)
             if len(bindings) == 1 and bindings[0].kind is BindingKind.PARAM:
                 argument = self.argument_of(node.id, bindings[0], where)
                 if argument is not None:
                     return self.mapping(argument[0], argument[1], depth + 1)
         return None
+
+
+def _order(binding: Binding) -> int:
+    return binding.order
 
 
 def _merge(items: list, inner) -> bool:
