@@ -130,7 +130,16 @@ _THIRD_PARTY = [
     ("timm.optim.AdaBelief", f"params, lr=1e-3, {_ADAM_BETAS}, eps=1e-16, weight_decay=0, amsgrad=False, decoupled_decay=True, fixed_decay=False, rectify=True, degenerated_to_sgd=True"),
     ("timm.optim.Lion", "params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0"),
     ("timm.optim.Adan", "params, lr=1e-3, betas=(0.98, 0.92, 0.99), eps=1e-8, weight_decay=0.0, no_prox=False"),
-    ("timm.optim.Adopt", "params, lr=1e-3, betas=(0.9, 0.9999), eps=1e-6, weight_decay=0.0"),
+    # timm >= 1.0.12 (https://github.com/huggingface/pytorch-image-models/blob/main/timm/optim/adopt.py):
+    # L2 added to the gradient unless `decoupled=True`.
+    ("timm.optim.Adopt", "params, lr=1e-3, betas=(0.9, 0.9999), eps=1e-6, clip_exp=0.333, weight_decay=0.0, decoupled=False, corrected_weight_decay=False, *, caution=False, foreach=False, maximize=False, capturable=False, differentiable=False"),
+    # timm's own Nadam (`timm.optim.Nadam` before 1.0.12, `NAdamLegacy` since;
+    # https://github.com/huggingface/pytorch-image-models/blob/main/timm/optim/nadam.py):
+    # `grad = grad.add(p, alpha=weight_decay)`, always coupled.
+    ("timm.optim.NAdamLegacy", f"params, lr=2e-3, {_ADAM_BETAS}, eps=1e-8, weight_decay=0, schedule_decay=4e-3"),
+    # timm's RAdam (`timm.optim.RAdam` before 1.0.12, `RAdamLegacy` since): the decay is
+    # applied to the parameter, `p.add_(p, alpha=-weight_decay * lr)`: decoupled.
+    ("timm.optim.RAdamLegacy", f"params, lr=1e-3, {_ADAM_BETAS}, eps=1e-8, weight_decay=0"),
     ("timm.optim.LaProp", "params, lr=4e-4, betas=(0.9, 0.999), eps=1e-15, weight_decay=0.0"),
     ("timm.optim.MADGRAD", "params, lr=1e-2, momentum=0.9, weight_decay=0, eps=1e-6, decoupled_decay=False"),
     ("timm.optim.SGDW", "params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False"),
@@ -180,6 +189,13 @@ _ALIASES = {
     "transformers.optimization.Adafactor": "transformers.Adafactor",
     "deepspeed.ops.adam.fused_adam.FusedAdam": "deepspeed.ops.adam.FusedAdam",
     "deepspeed.ops.adam.cpu_adam.DeepSpeedCPUAdam": "deepspeed.ops.adam.DeepSpeedCPUAdam",
+    # timm.optim before 1.0.12 named its legacy Nadam `Nadam`
+    "timm.optim.Nadam": "timm.optim.NAdamLegacy",
+    # timm.optim re-exports torch.optim's classes (timm/optim/__init__.py, since 1.0.12; its own
+    # AdamW before that was decoupled with the same default). `timm.optim.RAdam` is left out: it
+    # was timm's decoupled RAdam before 1.0.12 and torch's coupled one since.
+    **{f"timm.optim.{name}": f"torch.optim.{name}"
+       for name in ("Adadelta", "Adagrad", "Adamax", "Adam", "AdamW", "RMSprop", "SGD", "NAdam")},
 }
 _TIMM_FACTORY_SIGNATURES = {
     # create_optimizer_v2(model_or_params, opt='sgd', lr=None, weight_decay=0., momentum=0.9, ...)
@@ -189,12 +205,43 @@ _TIMM_FACTORY_SIGNATURES = {
     "timm.optim.create_optimizer": "args, model, filter_bias_and_bn=True",
 }
 
+#: The Adam family with coupled L2 decay (OPT003): qualname -> the flag that makes the decay
+#: decoupled and the value that does it (None: always coupled). torch's Adam/NAdam/RAdam take
+#: `decoupled_weight_decay=True` (torch >= 2.7); apex and DeepSpeed FusedAdam are AdamW
+#: unless `adam_w_mode=False`; torch-optimizer's Adam variants add the decay to the gradient.
+#: Read from each class's `step()`: coupled where it adds `weight_decay * p` to the gradient
+#: before the adaptive scaling (timm nadam.py and adopt.py; torch-optimizer diffgrad.py,
+#: adabound.py, yogi.py at https://github.com/jettify/pytorch-optimizer). Not listed,
+#: because they scale the parameter itself (decoupled): timm's RAdamLegacy and AdamP,
+#: torch-optimizer's RAdam, AdaMod and AdamP (`p.mul_(1 - lr * weight_decay * wd_ratio)`).
+COUPLED_THIRD_PARTY: dict[str, tuple[str | None, object]] = {
+    "apex.optimizers.FusedAdam": ("adam_w_mode", True),
+    "deepspeed.ops.adam.FusedAdam": ("adam_w_mode", True),
+    "torch_optimizer.AdaBelief": ("weight_decouple", True),
+    "torch_optimizer.QHAdam": ("decouple_weight_decay", True),
+    "timm.optim.AdaBelief": ("decoupled_decay", True),
+    "timm.optim.Adopt": ("decoupled", True),
+    "timm.optim.NAdamLegacy": (None, None),
+    "timm.optim.Nadam": (None, None),
+    **{f"torch_optimizer.{name}": (None, None) for name in ("DiffGrad", "AdaBound", "Yogi")},
+}
+
+#: Every last name an OPT003 class goes by (its pre-filter): torch's coupled classes, the
+#: third-party ones and the aliases of either.
+COUPLED_LAST_NAMES = frozenset(
+    q.rsplit(".", 1)[-1]
+    for q in [f"torch.optim.{name}" for name, _, style in _TORCH if style == COUPLED_UNLESS_FLAG]
+    + list(COUPLED_THIRD_PARTY)
+    for q in [q, *(alias for alias, canonical in _ALIASES.items() if canonical == q)]
+)
+
 #: The last component of every known optimizer and factory name: the checker's cheap first test
 #: of whether a call could be an optimizer at all. Read from the tables' names alone, so the
 #: pre-filter never pays for parsing signatures.
 KNOWN_LAST_NAMES = frozenset(
     [name for name, _, _ in _TORCH] + [name for name, _ in _BNB]
     + [q.rsplit(".", 1)[-1] for q, _ in _THIRD_PARTY] + [q.rsplit(".", 1)[-1] for q in _TIMM_FACTORY_SIGNATURES]
+    + [q.rsplit(".", 1)[-1] for q in _ALIASES]
 )
 
 
@@ -207,19 +254,7 @@ def _tables() -> dict[str, object]:
         optimizers[alias] = optimizers[canonical]
     #: Coupled-L2 Adam family of torch.optim (OPT003). bitsandbytes' Adam is decoupled.
     coupled = frozenset(q for q, s in optimizers.items() if s.decay_style == COUPLED_UNLESS_FLAG)
-    #: The Adam family with coupled L2 decay (OPT003): qualname -> the flag that makes the decay
-    #: decoupled and the value that does it (None: always coupled). torch's Adam/NAdam/RAdam take
-    #: `decoupled_weight_decay=True` (torch >= 2.7); apex and DeepSpeed FusedAdam are AdamW
-    #: unless `adam_w_mode=False`; torch-optimizer's Adam variants add the decay to the gradient.
-    family = {
-        **{q: ("decoupled_weight_decay", True) for q in coupled},
-        "apex.optimizers.FusedAdam": ("adam_w_mode", True),
-        "deepspeed.ops.adam.FusedAdam": ("adam_w_mode", True),
-        "torch_optimizer.AdaBelief": ("weight_decouple", True),
-        "torch_optimizer.QHAdam": ("decouple_weight_decay", True),
-        "timm.optim.AdaBelief": ("decoupled_decay", True),
-        **{f"torch_optimizer.{name}": (None, None) for name in ("RAdam", "DiffGrad", "AdaBound", "Yogi", "AdaMod")},
-    }
+    family = {**{q: ("decoupled_weight_decay", True) for q in coupled}, **COUPLED_THIRD_PARTY}
     #: timm factories that skip their bias/norm split when given ``X.parameters()``.
     factories = {q: _spec(q, signature) for q, signature in _TIMM_FACTORY_SIGNATURES.items()}
     for q in list(factories):

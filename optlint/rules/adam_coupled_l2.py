@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from optlint.rules.base import RawFinding, Rule
+from optlint.rules.patterns import COUPLED_NAMES
 
 
 class AdamCoupledL2(Rule):
@@ -12,8 +13,13 @@ class AdamCoupledL2(Rule):
     where = "both"
     default_enabled = False
     what_it_does = """
-        Finds `torch.optim.Adam`, `NAdam`, `RAdam` and `Adamax` with weight decay that may be
-        nonzero and no `decoupled_weight_decay=True`.
+        Finds Adam-family optimizers that add the weight decay to the gradient (coupled L2)
+        with a decay that may be nonzero: `torch.optim.Adam`, `NAdam`, `RAdam` and `Adamax`
+        without `decoupled_weight_decay=True`; apex and DeepSpeed `FusedAdam` with
+        `adam_w_mode=False`; timm's `Nadam`/`NAdamLegacy`, and `Adopt` without
+        `decoupled=True`; torch-optimizer's `DiffGrad`, `AdaBound`, `Yogi`, and `AdaBelief`/
+        `QHAdam` without their decoupling flag. Classes that decay the parameter itself
+        (timm and torch-optimizer `AdamP`, `RAdamLegacy`, `AdaMod`) are not reported.
     """
     why_bad = """
         These optimizers add `weight_decay * p` to the gradient before the adaptive scaling,
@@ -32,17 +38,24 @@ class AdamCoupledL2(Rule):
         optimizer = torch.optim.AdamW(param_groups, lr=1e-3, weight_decay=1e-4)
         # or, on torch >= 2.7: torch.optim.Adam(..., decoupled_weight_decay=True)
     """
-    references = ("Loshchilov & Hutter, Decoupled Weight Decay Regularization (ICLR 2019)",)
+    references = (
+        "Loshchilov & Hutter, Decoupled Weight Decay Regularization (ICLR 2019)",
+        "https://github.com/huggingface/pytorch-image-models/tree/main/timm/optim",
+        "https://github.com/jettify/pytorch-optimizer/tree/master/torch_optimizer",
+    )
     VALID = (
         "import torch\nopt = torch.optim.Adam(model.parameters(), lr=1e-3)\n",
         "import torch\nopt = torch.optim.Adam(w, lr=1e-3, weight_decay=1e-4, decoupled_weight_decay=True)\n",
         "import torch\nopt = torch.optim.AdamW(w, lr=1e-3, weight_decay=1e-4)\n",
+        # AdamP scales the parameter itself: decoupled
+        "from timm.optim import AdamP\nopt = AdamP(w, lr=1e-3, weight_decay=1e-2)\n",
     )
     INVALID = (
         "import torch\nopt = torch.optim.Adam(w, lr=1e-3, weight_decay=1e-4)\n",
         "from torch.optim import NAdam\nopt = NAdam(w, 2e-3, (0.9, 0.999), 1e-8, 1e-2)\n",
+        "from timm.optim import Nadam\nopt = Nadam(w, lr=2e-3, weight_decay=1e-4)\n",
     )
-    REQUIRES = ("Adam", r"\b(?:Adam|NAdam|RAdam|Adamax)\b", r"\boptim\b")
+    REQUIRES = (COUPLED_NAMES,)
 
     def check(self, ctx) -> Iterator[RawFinding]:
         from optlint.optimizers import COUPLED_ADAM_FAMILY
@@ -69,8 +82,8 @@ class AdamCoupledL2(Rule):
             display = f"{call.display} ({call.via})" if call.via else call.display
             yield self.finding(
                 call.node,
-                f"{display} applies {decayed.describe()} as L2 added to the gradient "
-                f"(coupled), not decoupled weight decay; use AdamW{hint}",
+                f"{display} adds its weight decay to the gradient as L2 (coupled, not decoupled "
+                f"weight decay): {decayed.describe()}; use AdamW{hint}",
             )
 
 

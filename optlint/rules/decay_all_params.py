@@ -32,8 +32,15 @@ class DecayAllParams(Rule):
         optlint reads one file at a time: an optimizer built by a factory in another module is
         reported only when the call passes `weight_decay=` and bare parameters, and parameters
         gathered in another module are not followed. A module frozen and given adapters is
-        trusted to train adapters only. An optimizer class that skips 1-D parameters in its
-        own `step()` is recognized when it is defined in the file (or is a LARS).
+        trusted to train adapters only; modules unfrozen again after the freeze (a final
+        norm, the last block, norms chosen by name) train in full and are reported. An
+        optimizer class that skips 1-D parameters in its own `step()` is recognized when it is
+        defined in the file (or is a LARS). A model class of this file whose parameters are
+        provably all matrices (embedding tables, bias-free linear layers, 2-D `nn.Parameter`s)
+        has nothing to protect and is not reported; one optlint cannot read in full is.
+        When an `if` picks the parameters, the decay is read on that path. Groups appended
+        once per parameter in a loop count as one group over the module. The optimizer
+        `deepspeed.initialize` builds takes its decay from a config file: not reported here.
     """
     example = """
         import torch
@@ -89,12 +96,25 @@ class DecayAllParams(Rule):
         # PEFT freezes the base: only 2-D adapter matrices train
         "import torch\nfrom peft import LoraConfig, get_peft_model\nmodel = get_peft_model(base, LoraConfig(r=8))\n"
         "opt = torch.optim.AdamW(model.parameters(), lr=1e-4)\n",
+        # a model of this file with matrices only (embedding tables): nothing to protect
+        "import torch\nfrom torch import nn\nclass KG(nn.Module):\n    def __init__(self, n, d):\n        super().__init__()\n"
+        "        self.ent = nn.Embedding(n, d)\n        self.rel = nn.Embedding(n, d)\n"
+        "opt = torch.optim.AdamW(KG(1000, 64).parameters(), lr=1e-3)\n",
+        # a config field default that nothing in the file changes is a constant
+        "import torch\nfrom dataclasses import dataclass\n@dataclass\nclass Config:\n    weight_decay: float = 0.0\n"
+        "cfg = Config()\nopt = torch.optim.AdamW(model.parameters(), weight_decay=cfg.weight_decay)\n",
     )
     INVALID = (
         "import torch\nopt = torch.optim.AdamW(model.parameters(), lr=1e-3)\n",
         "from torch import optim\nopt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-5)\n",
         "import torch.optim as o\nopt = o.SGD(net.parameters(), 0.1, 0.9, 0, 5e-4)\n",
         "from torch.optim import SGD\nopt = SGD([{'params': model.parameters(), 'weight_decay': 1e-4}], lr=0.1)\n",
+        # frozen, then the final norm unfrozen: the norm's weight and bias are decayed
+        "import torch\nmodel.requires_grad_(False)\nfor p in model.final_norm.parameters():\n    p.requires_grad = True\n"
+        "opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)\n",
+        # one group per parameter, every one decayed
+        "import torch\ngroups = []\nfor n, p in model.named_parameters():\n    groups.append({'params': [p], 'weight_decay': 0.05})\n"
+        "opt = torch.optim.AdamW(groups, lr=1e-3)\n",
     )
     REQUIRES = ("parameters", r"parameters\s*\(", OPTIMIZER_NAMES)
 
@@ -104,57 +124,100 @@ class DecayAllParams(Rule):
 
         reported: set[int] = set()
         for call in ctx.optimizer_calls:
-            if id(call.site) in reported:
-                continue  # one finding per call, whichever class of several it builds
-            offending = offending_group(ctx, call)
-            if offending is None:
+            if id(call.site) in reported or call.kind == "engine":
+                continue  # one finding per call; DeepSpeed's decay is in its config, not the file
+            offending = offending_groups(ctx, call)
+            if not offending:
                 continue
             if call.inner is not None and any(
-                offending_group(ctx, inner) for inner in ctx.optimizer_calls_at(call.inner.site)
+                offending_groups(ctx, inner) for inner in ctx.optimizer_calls_at(call.inner.site)
             ):
                 continue  # the helper's own call is reported where it is written
-            group, modules = offending
             reported.add(id(call.site))
             fix, reason = None, None
-            try:
-                fix = build_fix(call, ctx.resolver)
-            except NoFix as exc:
-                reason = str(exc)
-            message = _message(call, group, modules) + (f" (no automatic fix: {reason})" if reason else "") + caveat_note(fix)
+            if any(group.per_parameter is not None for group, _ in offending):
+                reason = "each parameter gets a group of its own; give the groups of vectors weight_decay=0.0 in the loop"
+            else:
+                try:
+                    fix = build_fix(call, ctx.resolver)
+                except NoFix as exc:
+                    reason = str(exc)
+            message = _message(call, offending) + (f" (no automatic fix: {reason})" if reason else "") + caveat_note(fix)
             yield self.finding(call.node, message, fix=fix, no_fix=reason)
 
 
-def offending_group(ctx, call):
-    """(group, modules) for the first group that decays every trainable parameter of some
-    module, or None. Modules whose base is frozen and given adapters train only adapters."""
+def offending_groups(ctx, call) -> list:
+    """[(group, modules)] for every group that decays every trainable parameter of some
+    module (two groups split by a name test and its negation count as the first of them).
+    Modules whose base is frozen and given adapters train only adapters; a module of this
+    file whose parameters are all matrices has nothing to protect."""
     from optlint.static.model.params import is_embedding_table
 
+    def decayed(modules, roots, assumed=frozenset()):
+        return [
+            module
+            for module, (root, where) in zip(modules, roots)
+            if not is_embedding_table(root)
+            and not ctx.params.adapters_only(root, where, call.site.order, assumed)
+            and not ctx.params.only_matrices(root, where)
+        ]
+
+    found = []
+    union_groups = ()
     if call.union is not None:
         union, (a, b) = call.union
         if not (a.weight_decay.provably_zero or b.weight_decay.provably_zero):
-            modules = [m for m, (root, where) in zip(union.modules, union.roots)
-                       if not is_embedding_table(root) and not ctx.params.adapters_only(root, where, call.site.order)]
+            modules = decayed(union.modules, union.roots)
             if modules:
-                return a, modules
+                found.append((a, modules))
+                union_groups = (a, b)
     for group in call.groups:
-        if group.params is None or group.weight_decay.provably_zero:
+        if group.params is None or group.weight_decay.provably_zero or group in union_groups:
             continue
-        modules = [
-            module
-            for module, (root, where) in zip(group.params.modules, group.params.roots)
-            if not is_embedding_table(root) and not ctx.params.adapters_only(root, where, call.site.order, group.params.assumed)
-        ]
+        if group.params.on_path is not None:
+            group = _on_path(ctx, call, group)
+            if group is None:
+                continue
+        modules = decayed(group.params.modules, group.params.roots, group.params.assumed)
         if modules:
-            return group, modules
-    return None
+            found.append((group, modules))
+    return found
 
 
-def _message(call, group, modules: list[str]) -> str:
-    decay = group.weight_decay.describe()
-    unknown = "" if group.weight_decay.known else "; if it is always 0, add `# noqa: OPT001`"
+def _on_path(ctx, call, group):
+    """The group with its decay read on the path that chose its parameters (`if ...: params
+    = split(m) else: params = m.parameters()`), or None when that path has no decay."""
+    from dataclasses import replace
+
+    from optlint.static.model.params import path_without_decay
+    from optlint.static.model.values import Where
+
+    source = group.decay_source
+    if source is None and call.kind == "optimizer" and call.spec is not None and call.args is not None:
+        expr, where, how = call.args.argument(call.spec, "weight_decay")
+        source = (expr, where) if how in ("keyword", "positional") else None
+    if source is None:
+        return group  # the optimizer's default: the same on every path
+    expr, where = source
+    path = group.params.on_path
+    if path_without_decay(ctx.model.branches, path, where.path, expr):
+        return None
+    value = ctx.resolver.evaluate(expr, Where(where.scope, where.order, path, where.env))
+    return None if value.provably_zero else replace(group, weight_decay=value)
+
+
+def _message(call, offending: list) -> str:
+    group, modules = offending[0]
+    groups = [g for g, _ in offending]
+    decays = [g.weight_decay.describe() for g in groups]
+    decay = decays[0] if len(set(decays)) == 1 else ", ".join(
+        f"{d} (group {g.index})" if g.index is not None else d for g, d in zip(groups, decays)
+    )
+    unknown = "" if all(g.weight_decay.known for g in groups) else "; if it is always 0, add `# noqa: OPT001`"
+    modules = list(dict.fromkeys(m for _, ms in offending for m in ms))
     shown = "`, `".join(modules)
     display = f"{call.display} ({call.via})" if call.via else call.display
-    chosen = " (on the path that chooses them)" if group.params is not None and group.params.chosen else ""
+    chosen = " (on the path that chooses them)" if any(g.params is not None and g.params.chosen for g in groups) else ""
     if call.kind == "factory":
         if group.params_node is not None and not _is_parameters_call(group.params_node):
             return (
@@ -167,14 +230,27 @@ def _message(call, group, modules: list[str]) -> str:
         )
     if call.union is not None and call.union[1][0] is group:
         a, b = call.union[1]
+        others = "".join(f", and param group {g.index}" for g in groups[1:] if g.index is not None)
         return (
-            f"param groups {a.index} and {b.index} of {display} are split by name, not by role, and "
+            f"param groups {a.index} and {b.index}{others} of {display} are split by name, not by role, and "
             f"together decay every parameter of `{shown}`, biases and norm weights included: {decay}; "
             f"{_ADVICE}{unknown}"
         )
-    if group.index is not None:
+    loops = [g.per_parameter for g in groups if g.per_parameter is not None]
+    if loops:
         return (
-            f"param group {group.index} of {display} decays every parameter of "
+            f"the per-parameter groups of {display} (one for each parameter of `{shown}`, appended in the "
+            f"loop on line {loops[0].lineno}) decay every parameter, biases and norm weights included: "
+            f"{decay}; {_ADVICE}{unknown}"
+        )
+    indexes = [g.index for g in groups if g.index is not None]
+    if indexes:
+        named = f"param group {indexes[0]}" if len(indexes) == 1 else (
+            "param groups " + ", ".join(str(i) for i in indexes[:-1]) + f" and {indexes[-1]}"
+        )
+        verb = "decays" if len(indexes) == 1 else "decay"
+        return (
+            f"{named} of {display} {verb} every parameter of "
             f"`{shown}`{chosen}, biases and norm weights included: {decay}; {_ADVICE}{unknown}"
         )
     return (

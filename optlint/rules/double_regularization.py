@@ -48,8 +48,8 @@ class DoubleRegularization(Rule):
             return
         reported: set[int] = set()
         for call in ctx.optimizer_calls:
-            if id(call.site) in reported:
-                continue
+            if id(call.site) in reported or call.kind == "engine":
+                continue  # DeepSpeed's decay is in its config, not the file
             for group in call.groups:
                 if group.weight_decay.provably_zero or group.params_node is None:
                     continue

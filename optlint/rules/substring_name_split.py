@@ -22,7 +22,12 @@ class SubstringNameSplit(Rule):
     known_problems = """
         A family of parameters given its own group on purpose (`"mask_score" in n`) is not a
         role test and is not reported; nor are tests for token and position tables, which
-        the policy itself keeps undecayed.
+        the policy itself keeps undecayed. A test and its complement (`not any(...)` /
+        `any(...)` over the same parameters) are one decision, reported once at the first.
+        A split that is exact for a model class of this file (every vector parameter, and
+        nothing else, matches the words) is not reported; with a model chosen at run time
+        it is. Groups handed to `deepspeed.initialize`, per-parameter groups whose decay a
+        name test picks, and names from Hugging Face's `get_parameter_names` count too.
     """
     why_bad = """
         Names are not roles. `'bias' in name` misses every normalization weight (`norm1.weight`,
@@ -69,6 +74,11 @@ class SubstringNameSplit(Rule):
         # groups that differ only in learning rate
         "import torch\nbb = [p for n, p in m.named_parameters() if 'backbone' in n]\nhd = [p for n, p in m.named_parameters() if 'backbone' not in n]\n"
         "opt = torch.optim.AdamW([{'params': bb, 'lr': 1e-5}, {'params': hd}], lr=1e-3)\n",
+        # exact for the model the file builds: its only vectors are biases
+        "import torch\nfrom torch import nn\nclass MLP(nn.Module):\n    def __init__(self, d):\n        super().__init__()\n"
+        "        self.fc1 = nn.Linear(d, 4 * d)\n        self.fc2 = nn.Linear(4 * d, d)\nm = MLP(64)\n"
+        "d = [p for n, p in m.named_parameters() if 'bias' not in n]\nnd = [p for n, p in m.named_parameters() if 'bias' in n]\n"
+        "opt = torch.optim.AdamW([{'params': d, 'weight_decay': 0.1}, {'params': nd, 'weight_decay': 0.0}])\n",
     )
     INVALID = (
         "import torch\nno_decay = ['bias', 'LayerNorm.weight']\ngroups = [\n"
@@ -77,19 +87,28 @@ class SubstringNameSplit(Rule):
         "opt = torch.optim.AdamW(groups, lr=1e-3)\n",
         "import torch\nfor name, p in model.named_parameters():\n    if 'bias' in name:\n        bias_p += [p]\n"
         "    else:\n        weight_p += [p]\nopt = torch.optim.SGD([{'params': weight_p, 'weight_decay': 1e-5}, {'params': bias_p, 'weight_decay': 0}])\n",
+        # one group per parameter, its decay picked by name
+        "import torch\ngroups = []\nfor n, p in model.named_parameters():\n    wd = 0.0 if 'bias' in n else 0.05\n"
+        "    groups.append({'params': [p], 'weight_decay': wd})\nopt = torch.optim.AdamW(groups, lr=1e-3)\n",
     )
     REQUIRES = ("named_parameters", r"named_parameters\s*\(", "weight_decay", r"\bin\b")
 
     def check(self, ctx) -> Iterator[RawFinding]:
         from optlint.static.fix.edits import caveat_note
+        from optlint.static.model.splits import exact_for_model
 
         seen: set[int] = set()
         fixes: dict[int, tuple] = {}  # one fix for a test and its partner
         for split in ctx.splits:
-            for test in split.tests:
+            for test in sorted(split.tests, key=lambda t: (t.node.lineno, t.node.col_offset)):
                 if id(test.node) in seen:
                     continue
                 seen.add(id(test.node))
+                if test.twin is not None:
+                    # a test and its complement are one decision: one finding, at the first
+                    seen.add(id(test.twin.node))
+                if exact_for_model(test, ctx.params.shapes, ctx.resolver):
+                    continue  # the words name exactly the vectors of the model the file builds
                 if id(test) not in fixes:
                     found = _fix(ctx, split, test)
                     fixes[id(test)] = found
@@ -101,8 +120,9 @@ class SubstringNameSplit(Rule):
 
 
 def _message(ctx, test) -> str:
+    twin = f" (and its complement on line {test.twin.node.lineno})" if test.twin is not None else ""
     return (
-        f"`{ctx.source.short(test.node)}` decides weight decay by a substring of the parameter name: it misses "
+        f"`{ctx.source.short(test.node)}`{twin} decides weight decay by a substring of the parameter name: it misses "
         "normalization weights (norm1, ln_f, layer_norm, RMSNorm) and 1-D scales, and catches names "
         "such as bias_proj or attn_bias_table; test `p.ndim < 2` instead"
     )

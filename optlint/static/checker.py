@@ -73,12 +73,24 @@ def check_text(path: str, text: str, settings: Settings, tree=None) -> FileResul
     return result
 
 
+#: CPython's errors in decoding a literal's escapes (`"\\u12"`, `b"\\x1"`, `"\\N{nonsense}"`).
+_BAD_LITERAL = re.compile(r"syntax error: \((?:unicode|value) error\) (?:'\w+' codec can't decode bytes in position [\d-]+: )?(.*)")
+
+
 def _explain_syntax_error(text: str, error: SourceError) -> SourceError:
     """This Python's syntax error, or, when LibCST (which knows newer grammars) accepts the
     file, a clear "newer syntax than this Python" message: the analysis needs this Python's
     own tree, and ``--fix`` must never write what this Python cannot parse."""
     if not error.message.startswith("syntax error"):
         return error
+    bad_literal = _BAD_LITERAL.match(error.message)
+    if bad_literal:  # LibCST does not decode literals: this is no newer syntax, it is a bad escape
+        return SourceError(
+            f"syntax error: a string literal holds an invalid escape: {bad_literal.group(1)} (a `\\u` escape "
+            "needs 4 hex digits, `\\U` 8, `\\x` 2; write `\\\\` for a backslash or use a raw string)",
+            error.row,
+            error.column,
+        )
     try:
         parse(text, error)
     except SourceError:

@@ -25,6 +25,8 @@ ZERO_REDUNDANCY = frozenset({
     "torch.distributed.optim.ZeroRedundancyOptimizer",
     "torch.distributed.optim.zero_redundancy_optimizer.ZeroRedundancyOptimizer",
 })
+#: Calls that build an optimizer from a config file: what the file decides is the groups.
+DEEPSPEED_ENGINES = frozenset({"deepspeed.initialize"})
 #: Callees that take a weight_decay= keyword but build no optimizer.
 _NOT_OPTIMIZERS = frozenset({"dict", "print", "setattr", "partial", "functools.partial", "update", "add_argument"})
 _LIST_METHODS = ("append", "extend", "insert")
@@ -72,6 +74,11 @@ class Group:
     params_where: Where | None = None
     where: Where | None = None  # where the dict is evaluated
     appended: bool = False  # added by `groups.append(...)` rather than written in a literal
+    #: A group built once per parameter in a loop (`for n, p in m.named_parameters():
+    #: groups.append({"params": [p], ...})`): the loop; `params` then sums the groups.
+    per_parameter: ast.For | None = None
+    #: the group's own `"weight_decay"` value and where it is evaluated
+    decay_source: tuple | None = None
 
     @property
     def params_of(self) -> str | None:
@@ -141,6 +148,7 @@ class OptimizerCalls:
         class alias (`opt_cls = AdamW if ... else SGD`); or it passes `weight_decay=`. Most of a
         training script's calls (tensor ops, logging) fail it and are never analyzed."""
         names = set(KNOWN_NAMES) | {q.rsplit(".", 1)[-1] for q in self.extra} | {"add_param_group", "ZeroRedundancyOptimizer"}
+        names |= {q.rsplit(".", 1)[-1] for q in DEEPSPEED_ENGINES}
         for scope in self.model.scopes:
             for name, bindings in scope.bindings.items():
                 for binding in bindings:
@@ -184,6 +192,8 @@ class OptimizerCalls:
             found = self._add_param_group(site, where)
             return [found] if found is not None else []
         args = CallArgs.of(node, where)
+        if isinstance(func, (ast.Name, ast.Attribute)) and self.resolver.qualname(func, where) in DEEPSPEED_ENGINES:
+            return self._engine(site, where, args)
         calls = []
         for spec, extra, via in self._classes(func, where):
             merged = CallArgs(extra.positional + args.positional, extra.keywords + args.keywords) if extra else args
@@ -334,6 +344,19 @@ class OptimizerCalls:
                 return self._comprehension_of(bindings[0].node, Where.of_binding(bindings[0], where.env), depth + 1)
         return None
 
+    def _engine(self, site: Site, where: Where, args: CallArgs) -> list[OptimizerCall]:
+        """``deepspeed.initialize(model=..., model_parameters=groups)``: DeepSpeed builds the
+        optimizer from its JSON config, so the decay is not known in the file; the groups it
+        is handed (a name split, say) are. An optimizer passed in is read where it is built."""
+        if args.keyword("optimizer") is not None or len(args.positional) > 2:
+            return []
+        params = args.keyword("model_parameters") or (args.positional[3] if len(args.positional) > 3 else None)
+        if params is None:
+            return []
+        decay = unknown("weight_decay", "the DeepSpeed config")
+        groups = self._groups(params[0], params[1], decay)
+        return [OptimizerCall(site, "engine", None, "deepspeed.initialize", decay, groups, False, args, where=where)]
+
     def _zero_redundancy(self, site: Site, where: Where, args: CallArgs) -> list[OptimizerCall]:
         """ZeroRedundancyOptimizer(params, optimizer_class=AdamW, **defaults)."""
         cls = args.keyword("optimizer_class")
@@ -410,7 +433,7 @@ class OptimizerCalls:
         params = None
         group_decay = decay
         keys = []
-        params_node = params_where = None
+        params_node = params_where = decay_source = None
         for key, key_node, value_node, value_where in items:
             keys.append((key, key_node))
             if key == "params":
@@ -418,7 +441,55 @@ class OptimizerCalls:
                 params = self.params.all_params(value_node, value_where)
             elif key == "weight_decay":
                 group_decay = self.resolver.evaluate(value_node, value_where)
-        return Group(index, node, params, group_decay, keys, params_node, params_where, where)
+                decay_source = (value_node, value_where)
+        group = Group(index, node, params, group_decay, keys, params_node, params_where, where, decay_source=decay_source)
+        if params is None and params_node is not None and node is not None:
+            loop = self.per_parameter_loop(node, params_node, where)
+            if loop is not None:
+                group.per_parameter = loop
+                group.params = self._every_parameter(loop, node, where, keys, items)
+        return group
+
+    def per_parameter_loop(self, node, params_node, where: Where) -> ast.For | None:
+        """The loop over `X.parameters()` / `X.named_parameters()` whose parameter the group
+        `node` holds alone (`"params": [p]` or `"params": p`), or None."""
+        element = params_node.elts[0] if isinstance(params_node, (ast.List, ast.Tuple)) and len(params_node.elts) == 1 else params_node
+        if not isinstance(element, ast.Name):
+            return None
+        for site in self.model.loops:
+            loop = site.node
+            if not isinstance(loop, ast.For) or site.scope is not where.scope:
+                continue
+            if not (loop.lineno <= node.lineno and node.end_lineno <= loop.end_lineno):
+                continue
+            names = target_names(loop.target)
+            iterable = loop.iter
+            if names and names[-1] == element.id and isinstance(iterable, ast.Call) \
+                    and isinstance(iterable.func, ast.Attribute) and iterable.func.attr in ("parameters", "named_parameters"):
+                return loop
+        return None
+
+    def _every_parameter(self, loop: ast.For, node, where: Where, keys, items) -> AllParams | None:
+        """The groups the loop appends sum to every parameter of the module with one decay:
+        the append is a statement of the loop's own body (no `if` around it; only
+        `if not p.requires_grad: continue` before it), and the decay is not computed in the
+        loop (a per-name decay is a name split, OPT002's matter)."""
+        var = target_names(loop.target)[-1]
+        statement = next((s for s in loop.body if s.lineno <= node.lineno and node.end_lineno <= s.end_lineno), None)
+        if statement is None or not isinstance(statement, (ast.Expr, ast.AugAssign)):
+            return None
+        for earlier in loop.body[: loop.body.index(statement)]:
+            for child in ast.walk(earlier):
+                if isinstance(child, (ast.Continue, ast.Break, ast.Return)):
+                    guard = earlier.test if isinstance(earlier, ast.If) else None
+                    negated = isinstance(guard, ast.UnaryOp) and isinstance(guard.op, ast.Not)
+                    if not (negated and requires_grad_only(guard.operand, var) and earlier.body == [child] and not earlier.orelse):
+                        return None
+        local = {n.id for n in ast.walk(loop) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+        for key, _, value_node, _ in items:
+            if key == "weight_decay" and any(isinstance(n, ast.Name) and n.id in local for n in ast.walk(value_node)):
+                return None
+        return self.params.all_params(loop.iter, Where(where.scope, where.order, where.path, where.env))
 
     def sequence_with_appends(self, node, where: Where):
         """``[(element, where, appended)]`` of a group list: a literal, what in-file helpers

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from optlint.static.model.scopes import BindingKind, FileModel, dotted_name
 from optlint.static.model.values import MAX_DEPTH, Resolver, Where, class_of
@@ -35,10 +35,15 @@ class AllParams:
     chosen: bool = False  # one arm of `a if c else b`: it holds on some path only
     #: what holds on that path: (dump of the if-expression's test, arm)
     assumed: frozenset = frozenset()
+    #: the branch path of the statement that chose these parameters, when an `if` decides
+    #: whether it runs (`if ...: params = split(m) else: params = m.parameters()`): the decay
+    #: is read on that path
+    on_path: tuple | None = None
 
     def __add__(self, other: "AllParams") -> "AllParams":
         modules = self.modules + tuple(m for m in other.modules if m not in self.modules)
-        return AllParams(modules, self.roots + other.roots, self.chosen or other.chosen, self.assumed | other.assumed)
+        return AllParams(modules, self.roots + other.roots, self.chosen or other.chosen, self.assumed | other.assumed,
+                         self.on_path if self.on_path is not None else other.on_path)
 
     @property
     def display(self) -> str:
@@ -68,7 +73,7 @@ class ParamSets:
                 found = self.all_params(arm, where, depth + 1)
                 if found is not None:
                     assumed = found.assumed | {(ast.dump(node.test), index)}
-                    return AllParams(found.modules, found.roots, True, frozenset(assumed))
+                    return AllParams(found.modules, found.roots, True, frozenset(assumed), found.on_path)
             return None
         if isinstance(node, (ast.List, ast.Tuple)):
             found = None
@@ -106,12 +111,13 @@ class ParamSets:
     def _name(self, node: ast.Name, where: Where, depth: int) -> AllParams | None:
         found = None
         for binding in self.resolver.reaching(node.id, where):
-            if binding.value_scope is where.scope and _decided_by_decay(self.model.branches.guards(binding.path, where.path)):
-                # `if weight_decay and filter_bias_and_bn: <groups> else: params = m.parameters()`:
-                # the unsplit path is the one without decay; which path runs is not known here.
-                return None
             if binding.kind in (BindingKind.ASSIGN, BindingKind.AUGASSIGN):
                 value = self.all_params(binding.node, Where.of_binding(binding, where.env), depth + 1)
+                if value is not None and binding.value_scope is where.scope and \
+                        self.model.branches.guards(binding.path, where.path):
+                    # `if use_split: params = split(m) else: params = m.parameters()`: the
+                    # decay that matters is the one on this path (the rule reads it there)
+                    value = replace(value, chosen=True, on_path=binding.path)
                 found = self._union(found, value) if binding.kind is BindingKind.AUGASSIGN else (found or value)
                 if binding.kind is BindingKind.ASSIGN and found is not None:
                     return found
@@ -191,6 +197,24 @@ class ParamSets:
                 return None
         return source
 
+    # -- what the module holds --------------------------------------------------------------
+
+    @property
+    def shapes(self):
+        from optlint.static.model.modules import ModuleShapes
+
+        found = getattr(self, "_shapes", None)
+        if found is None:
+            found = self._shapes = ModuleShapes(self.model, self.resolver)
+        return found
+
+    def only_matrices(self, root, where: Where) -> bool:
+        """Whether `root` is a model class of this file whose every parameter is provably a
+        matrix (embedding tables, bias-free linear layers, 2-D parameters): no bias or norm
+        weight to keep from decay."""
+        params = self.shapes.parameters_of(root, where)
+        return bool(params) and not any(p.vector for p in params)
+
     # -- frozen bases with adapters -------------------------------------------------------
 
     def adapters_only(self, root: ast.expr, where: Where, call_order: int, assumed=frozenset()) -> bool:
@@ -219,7 +243,7 @@ class ParamSets:
             target, frozen = None, True
             if isinstance(func, ast.Attribute) and func.attr == "requires_grad_":
                 flag = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "requires_grad"), None)
-                target = dotted_name(func.value)
+                target = module_path(func.value)
                 frozen = isinstance(flag, ast.Constant) and flag.value is False
             elif isinstance(func, ast.Attribute) and func.attr in ("add_adapter", "add_lora", "load_adapter"):
                 target = dotted_name(func.value)
@@ -244,6 +268,12 @@ class ParamSets:
                         continue
                     if last_flag is None or site.order > last_flag[0]:
                         last_flag = (site.order, True)
+                unfrozen = _unfrozen_by_loop(site.node)
+                if unfrozen is not None and (_covers(unfrozen, name) or _covers(name, unfrozen)):
+                    # `for p in model.final_norm.parameters(): p.requires_grad = True`, or
+                    # `if "norm" in n: p.requires_grad = True`: those train in full, vectors too
+                    if last_flag is None or site.order > last_flag[0]:
+                        last_flag = (site.order, False)
         return last_flag is not None and last_flag[1]
 
     def _freezing_calls(self) -> list:
@@ -349,14 +379,52 @@ def _trains_bias(call: ast.Call) -> bool:
     return any(isinstance(v, ast.Constant) and v.value in ("all", "lora_only") for v in values)
 
 
-def _decided_by_decay(tests: list) -> bool:
-    """An if-test that reads the decay (or a flag to split it) picks the path."""
-    for test in tests:
-        for node in ast.walk(test):
-            name = node.id if isinstance(node, ast.Name) else (node.attr if isinstance(node, ast.Attribute) else "")
-            if "decay" in name.lower() or "filter_bias" in name.lower():
-                return True
+def path_without_decay(branches, path: tuple, outside: tuple, decay) -> bool:
+    """Whether the if-tests that lead to `path` (from the use at `outside`) prove the decay
+    expression `decay` zero there, or leave it nonzero only when the caller also turns off a
+    flag: the else of `if weight_decay:`, of `if weight_decay > 0:`, of `if weight_decay and
+    filter_bias_and_bn:`, the body of `if not weight_decay:` or `if weight_decay == 0:`. Read
+    from the value the test computes, never from what its names mention."""
+    if decay is None:
+        return False
+    target = ast.dump(decay)
+    shared = 0
+    while shared < min(len(path), len(outside)) and path[shared] == outside[shared]:
+        shared += 1
+    for block in path[shared:]:
+        arm = branches.arms.get(block)
+        if arm is None or arm[0] not in branches.tests:
+            continue
+        test, which = branches.tests[arm[0]], arm[1]
+        if which == 1 and _nonzero_test(test, target, ast.And):
+            return True
+        if which == 0 and isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _nonzero_test(test.operand, target, ast.And):
+            return True
+        if which == 0 and _zero_test(test, target):
+            return True
     return False
+
+
+def _nonzero_test(test, target: str, joined) -> bool:
+    """`D`, `D > 0`, `D != 0` (or one conjunct of an `and` of such)."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, joined):
+        return any(_nonzero_test(v, target, joined) for v in test.values)
+    if ast.dump(test) == target:
+        return True
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and ast.dump(test.left) == target \
+            and isinstance(test.ops[0], (ast.Gt, ast.NotEq)) and isinstance(test.comparators[0], ast.Constant) \
+            and test.comparators[0].value == 0:
+        return True
+    return False
+
+
+def _zero_test(test, target: str) -> bool:
+    """`D == 0`, `D <= 0` (or one alternative of an `or` of such)."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        return any(_zero_test(v, target) for v in test.values)
+    return isinstance(test, ast.Compare) and len(test.ops) == 1 and ast.dump(test.left) == target \
+        and isinstance(test.ops[0], (ast.Eq, ast.LtE)) and isinstance(test.comparators[0], ast.Constant) \
+        and test.comparators[0].value == 0
 
 
 #: Module expressions that are a single embedding table (decayed by policy, like timm and HF).
@@ -446,26 +514,89 @@ def _covers(frozen: str, module: str) -> bool:
     return module == frozen or module.startswith(frozen + ".")
 
 
-def _frozen_by_loop(loop: ast.For) -> str | None:
-    """``for p in X.parameters(): p.requires_grad = False`` (unconditional): X."""
+def _parameter_loop(loop: ast.For):
+    """(the parameter variable, X) of ``for p in X.parameters()`` /
+    ``for n, p in X.named_parameters()``, or None."""
     iterable = loop.iter
     if not (isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Attribute)
             and iterable.func.attr in PARAMETER_METHODS):
         return None
     names = target_names(loop.target)
-    if not names:
+    return (names[-1], iterable.func.value) if names else None
+
+
+def _frozen_by_loop(loop: ast.For) -> str | None:
+    """``for p in X.parameters(): p.requires_grad = False`` (unconditional): X."""
+    found = _parameter_loop(loop)
+    if found is None:
         return None
-    var = names[-1]
+    var, root = found
     for statement in loop.body:
         if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant) and statement.value.value is False:
             if any(dotted_name(t) == f"{var}.requires_grad" for t in statement.targets):
-                return dotted_name(iterable.func.value)
+                return dotted_name(root)
         if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
             call = statement.value
             if dotted_name(call.func) == f"{var}.requires_grad_" and call.args and \
                     isinstance(call.args[0], ast.Constant) and call.args[0].value is False:
-                return dotted_name(iterable.func.value)
+                return dotted_name(root)
     return None
+
+
+def module_path(node) -> str | None:
+    """The module an expression names, as a dotted path: `model.layers[-1]` is inside
+    `model.layers` (which block does not matter to what covers what)."""
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    return dotted_name(node)
+
+
+def _unfrozen_by_loop(loop: ast.For) -> str | None:
+    """``for p in X.parameters(): p.requires_grad = True`` (also under an `if` that names
+    roles or modules, or set to such a test, ``p.requires_grad = "norm" in n``): X, some of
+    whose parameters train again, vectors among them. Adapters switched on by name
+    (``if "lora" in n``), and tests optlint cannot read, unfreeze nothing it counts."""
+    found = _parameter_loop(loop)
+    if found is None:
+        return None
+    var, module = found[0], module_path(found[1])
+    if module is None:
+        return None
+    for value, conditions in _flag_settings(loop.body, var, []):
+        if isinstance(value, ast.Constant) and value.value is False:
+            continue
+        if not (isinstance(value, ast.Constant) and value.value is True):
+            conditions = conditions + [value]
+        if not conditions:
+            if not _ADAPTER_WORD.search(module.rsplit(".", 1)[-1]):
+                return module
+            continue
+        words = [c.value for test in conditions for c in ast.walk(test) if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+        if not words:
+            continue  # `if i >= n_frozen:`, `if n in names:`: not known which parameters
+        if all(_ADAPTER_WORD.search(w) for w in words):
+            continue  # adapters, switched on by name
+        return module
+    return None
+
+
+#: Parameter names of adapter layers (PEFT, loralib, prompt and prefix tuning).
+_ADAPTER_WORD = re.compile(r"(?i)lora|adapter|prompt|prefix|ia3|lokr|loha|vera")
+
+
+def _flag_settings(body: list, var: str, conditions: list):
+    """(value, the if-tests above it) for each `var.requires_grad = value` /
+    `var.requires_grad_(value)` in a loop body."""
+    for statement in body:
+        if isinstance(statement, ast.If):
+            yield from _flag_settings(statement.body, var, conditions + [statement.test])
+            yield from _flag_settings(statement.orelse, var, conditions + [ast.UnaryOp(ast.Not(), statement.test)])
+        elif isinstance(statement, ast.Assign) and any(dotted_name(t) == f"{var}.requires_grad" for t in statement.targets):
+            yield statement.value, conditions
+        elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call) \
+                and dotted_name(statement.value.func) == f"{var}.requires_grad_":
+            call = statement.value
+            yield (call.args[0] if call.args else ast.Constant(True)), conditions
 
 
 def target_names(target) -> list[str] | None:

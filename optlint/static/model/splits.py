@@ -41,6 +41,13 @@ class NameTest:
     #: rewritten by one fix, so no state between the two halves is ever written
     partner: "NameTest | None" = None
     no_fix: str | None = None
+    #: the complementary test of another group over the same parameters, fixable or not: the
+    #: two are one decision, reported once
+    twin: "NameTest | None" = None
+    #: the module whose `named_parameters()` the test reads: (expression, where), if known
+    module: tuple | None = None
+    name: str | None = None  # the name variable the test reads
+    where: Where | None = None  # where the test's words are evaluated
 
 
 @dataclass(eq=False)
@@ -111,6 +118,9 @@ class Splits:
 
     def _of_groups(self, call: OptimizerCall, groups) -> Split | None:
         groups = [g for g in groups if g.params_node is not None]
+        per_parameter = self._per_parameter_tests(call, [g for g in groups if g.per_parameter is not None])
+        if per_parameter is not None:
+            return per_parameter
         if len(groups) < 2:
             return None
         decays = [g.weight_decay for g in groups]
@@ -140,6 +150,48 @@ class Splits:
                 if test.rewrite_to is None:
                     test.no_fix = "the two lists do not feed a decayed group and a weight_decay=0 group"
         return split if split.tests else None
+
+    # -- a group per parameter -----------------------------------------------------------------
+
+    def _per_parameter_tests(self, call: OptimizerCall, groups: list) -> Split | None:
+        """Groups appended once per parameter in a loop over `named_parameters()`, whose decay
+        a name test picks: `wd = 0.0 if "bias" in n else 0.05`, or an if/else that appends a
+        group of one decay or another."""
+        split = Split(call)
+        for group in groups:
+            loop = group.per_parameter
+            name, var = name_var(loop.target), param_var(loop.target)
+            where = group.where
+            if name is None or not self._named_parameters(loop.iter, where):
+                continue
+            candidates = []
+            others = [g for g in groups if g.per_parameter is loop and g is not group]
+            if any(not g.weight_decay.same_as(group.weight_decay) for g in others):
+                candidates += _tests_around(loop.body, group.node)
+            decay = next((value for key, value in _dict_items(group.node) if key == "weight_decay"), None)
+            for choice, chosen_where in self._decay_choices(decay, loop, where):
+                arms = [self.resolver.evaluate(arm, chosen_where) for arm in (choice.body, choice.orelse)]
+                if not arms[0].same_as(arms[1]):
+                    candidates.append(choice.test)
+            for candidate in candidates:
+                found = substring_tests(candidate, name)
+                test = self._name_test(candidate, found, var, where) if found else None
+                if test is not None and all(t.node is not candidate for t in split.tests):
+                    test.no_fix = "each parameter gets a group of its own: test `p.ndim < 2` in the loop by hand"
+                    test.module, test.name = self._named_root(loop.iter, where), name
+                    split.tests.append(test)
+        return split if split.tests else None
+
+    def _decay_choices(self, decay, loop: ast.For, where: Where):
+        """The if-expressions that pick a per-parameter group's decay: written in the group,
+        or assigned in the loop to the name the group reads."""
+        if isinstance(decay, ast.IfExp):
+            yield decay, where
+        elif isinstance(decay, ast.Name):
+            for binding in self.resolver.reaching(decay.id, where):
+                if binding.kind is BindingKind.ASSIGN and isinstance(binding.node, ast.IfExp) \
+                        and loop.lineno <= binding.node.lineno <= loop.end_lineno:
+                    yield binding.node, Where.of_binding(binding, where.env)
 
     # -- tracing a group's parameters to the tests that chose them ---------------------------
 
@@ -173,7 +225,9 @@ class Splits:
             return
         target, iterable, conditions = parts
         name, var = name_var(target), param_var(target)
-        if name is None or not self._named_parameters(iterable, where):
+        if name is None and isinstance(target, ast.Name) and self._names_list(iterable, where):
+            name, var = target.id, None  # `[n for n in get_parameter_names(model, [nn.LayerNorm]) if ...]`
+        elif name is None or not self._named_parameters(iterable, where):
             return
         split = [c.values if isinstance(c, ast.BoolOp) and isinstance(c.op, ast.And) else [c] for c in conditions]
         if any(_shape_test(conjunct, var) for conjuncts in split for conjunct in conjuncts):
@@ -184,6 +238,7 @@ class Splits:
                 if found:
                     test = self._name_test(conjunct, found, var, where)
                     if test is not None:
+                        test.module, test.name = self._named_root(iterable, where), name
                         yield test, node
                 elif isinstance(conjunct, ast.Compare) and len(conjunct.ops) == 1 and isinstance(conjunct.ops[0], (ast.In, ast.NotIn)) \
                         and isinstance(conjunct.left, ast.Name) and conjunct.left.id == name:
@@ -228,6 +283,7 @@ class Splits:
                 test = self._name_test(statement.test, found, var, where)
                 if test is None:
                     continue
+                test.module, test.name = self._named_root(loop.iter, Where.of_site(site, where.env)), name
                 if not (complete and len(body_lists) == 1 and else_lists):
                     test.no_fix = "the test does not send every parameter to one of the groups"
                 else:
@@ -264,6 +320,47 @@ class Splits:
                         return True
         return False
 
+    def _names_list(self, node, where: Where, depth: int = 0) -> bool:
+        """A list of parameter names: Hugging Face's `get_parameter_names(model, ...)` (the
+        names of `named_parameters()` outside the given layer types), or a comprehension
+        that keeps some of such names."""
+        if depth > 6:
+            return False
+        if isinstance(node, ast.Call):
+            return (dotted_name(node.func) or "").rsplit(".", 1)[-1] == "get_parameter_names" or (
+                dotted_name(node.func) in ("list", "set", "sorted") and len(node.args) == 1
+                and self._names_list(node.args[0], where, depth + 1)
+            )
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and len(node.generators) == 1:
+            target = node.generators[0].target
+            return isinstance(target, ast.Name) and dotted_name(node.elt) == target.id and \
+                self._names_list(node.generators[0].iter, where, depth + 1)
+        if isinstance(node, ast.Name):
+            bindings = self.resolver.reaching(node.id, where)
+            return bool(bindings) and all(
+                b.kind is BindingKind.ASSIGN and self._names_list(b.node, Where.of_binding(b, where.env), depth + 1)
+                for b in bindings[:1]
+            )
+        return False
+
+    def _named_root(self, node, where: Where, depth: int = 0):
+        """(X, where) for the `X.named_parameters()` that `node` iterates, or None."""
+        if depth > 6:
+            return None
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr == "named_parameters":
+                # named_parameters(prefix="", recurse=True): other arguments change the names
+                return (func.value, where) if not node.args and not node.keywords else None
+            if dotted_name(func) in ("list", "tuple", "sorted") and len(node.args) == 1:
+                return self._named_root(node.args[0], where, depth + 1)
+            return None
+        if isinstance(node, ast.Name):
+            bindings = self.resolver.reaching(node.id, where)
+            if len(bindings) == 1 and bindings[0].kind is BindingKind.ASSIGN:
+                return self._named_root(bindings[0].node, Where.of_binding(bindings[0], where.env), depth + 1)
+        return None
+
     def _callers_pass_named_parameters(self, name: str, binding) -> bool:
         """A helper's parameter that some call site in this file fills with named_parameters()."""
         function = next((s for s in self.model.scopes if binding in s.bindings.get(name, ())), None)
@@ -288,9 +385,10 @@ class Splits:
             return None
         # A family of parameters given its own group (`"mask_score" in n`, `"vector_bank" in
         # n`, `"backbone" in n`) is a choice about that family, not a guess at roles.
-        if words and not any(_ROLE_WORD.search(word) for word in words):
+        # (`"position_embeddings.weight"` names a module's table: the module, not a role)
+        if words and not any(_ROLE_WORD.search(re.sub(r"(?<=.)\.weight$", "", word)) for word in words):
             return None
-        return NameTest(node, found, words, var)
+        return NameTest(node, found, words, var, where=where)
 
     def _words(self, test, where: Where) -> list[str]:
         if isinstance(test, ast.Compare):
@@ -308,6 +406,27 @@ class Splits:
                     words.append(value.value)
             return words
         return []
+
+
+def _dict_items(node):
+    """(key, value) of a dict display or `dict(...)` call with constant keys."""
+    if isinstance(node, ast.Dict):
+        return [(k.value, v) for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant)]
+    if isinstance(node, ast.Call) and dotted_name(node.func) == "dict":
+        return [(k.arg, k.value) for k in node.keywords if k.arg is not None]
+    return []
+
+
+def _tests_around(body: list, node) -> list:
+    """The tests of the ifs (in a loop body) that hold `node`, outermost first."""
+    for statement in body:
+        if not (statement.lineno <= node.lineno and node.end_lineno <= statement.end_lineno):
+            continue
+        if isinstance(statement, ast.If):
+            inner = statement.body if any(s.lineno <= node.lineno <= s.end_lineno for s in statement.body) else statement.orelse
+            return [statement.test] + _tests_around(inner, node)
+        return []
+    return []
 
 
 def _membership(test, name: str):
@@ -404,6 +523,7 @@ def _pair_comprehensions(found: list[tuple[Group, NameTest, ast.AST]], resolver:
                 sorted(_test_key(t) for t, _ in test.tests) == sorted(_test_key(t) for t, _ in other_test.tests)
             if same_iterable and complementary and not group.weight_decay.same_as(other_group.weight_decay):
                 partner = other_group
+                test.twin = other_test
                 break
         if partner is None:
             test.no_fix = test.no_fix or "no complementary group: rewriting the test would drop parameters from the optimizer"
@@ -439,3 +559,82 @@ def _test_key(node) -> str:
     if isinstance(node, ast.Compare):
         return ast.dump(node.left) + ast.dump(node.comparators[0])
     return ast.dump(node)
+
+
+# -- a split that is exact for the model the file builds --------------------------------------
+
+
+def exact_for_model(test: NameTest, shapes, resolver: Resolver) -> bool:
+    """Whether `test`, on the model class of this file that it reads the names of, selects
+    exactly its vector parameters (or exactly the others): then it decides by role, whatever
+    words it uses (`["bias", "LayerNorm.weight"]` on a model whose norms are all called
+    `LayerNorm`). Unknown when the model is chosen at run time."""
+    if test.module is None or test.name is None or test.where is None:
+        return False
+    params = shapes.parameters_of(*test.module)
+    if not params or not any(p.vector for p in params):
+        return False
+    matched = set()
+    for param in params:
+        verdict = _name_matches(test.node, test.name, param.name, resolver, test.where)
+        if verdict is None:
+            return False
+        if verdict:
+            matched.add(param.name)
+    vectors = {p.name for p in params if p.vector}
+    return matched == vectors or matched == {p.name for p in params} - vectors
+
+
+def _name_matches(node, name: str, text: str, resolver: Resolver, where: Where, bound=None):
+    """The value of a substring test on parameter name `text`, or None when not known."""
+    bound = bound or {}
+    if isinstance(node, ast.BoolOp):
+        values = [_name_matches(v, name, text, resolver, where, bound) for v in node.values]
+        if any(v is None for v in values):
+            return None
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        inner = _name_matches(node.operand, name, text, resolver, where, bound)
+        return None if inner is None else not inner
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)):
+        if isinstance(node.left, ast.Name) and node.left.id in bound:
+            word = bound[node.left.id]
+        else:
+            value = resolver.evaluate(node.left, where)
+            word = value.value if value.known and isinstance(value.value, str) else None
+        haystack = _name_text(node.comparators[0], name, text)
+        if word is None or haystack is None:
+            return None
+        found = word in haystack
+        return found if isinstance(node.ops[0], ast.In) else not found
+    if isinstance(node, ast.Call) and dotted_name(node.func) == "any" and len(node.args) == 1:
+        gen = node.args[0]
+        if not isinstance(gen, ast.GeneratorExp) or len(gen.generators) != 1 or gen.generators[0].ifs:
+            return None
+        target = gen.generators[0].target
+        elements = resolver.sequence(gen.generators[0].iter, where)
+        if not isinstance(target, ast.Name) or elements is None:
+            return None
+        verdicts = []
+        for element, element_where in elements:
+            value = resolver.evaluate(element, element_where)
+            if not (value.known and isinstance(value.value, str)):
+                return None
+            verdicts.append(_name_matches(gen.elt, name, text, resolver, where, {**bound, target.id: value.value}))
+        return None if any(v is None for v in verdicts) else any(verdicts)
+    return None
+
+
+def _name_text(node, name: str, text: str):
+    """What a test searches: the name, `name.lower()`, or `name.split(".")`."""
+    if isinstance(node, ast.Name) and node.id == name:
+        return text
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted_name(node.func.value) == name:
+        method = node.func.attr
+        if method in ("lower", "casefold") and not node.args:
+            return text.lower()
+        if method == "upper" and not node.args:
+            return text.upper()
+        if method == "split" and len(node.args) == 1 and isinstance(node.args[0], ast.Constant) and not node.keywords:
+            return text.split(node.args[0].value)
+    return None

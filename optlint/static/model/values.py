@@ -503,7 +503,12 @@ class Resolver:
             if not fields:
                 return None
             value = self.evaluate(fields[-1].node, Where.of_binding(fields[-1]), depth + 1)
-            return replace(value, source=f"{cls.name}.{attr}", overridable=True)
+            cache = self.__dict__.setdefault("_constant_fields", {})
+            key = (id(cls), attr, name, id(call))
+            if key not in cache:
+                cache[key] = _constant_field(self.model.tree, cls, attr, name, call)
+            constant = cache[key]
+            return replace(value, source=f"{cls.name}.{attr}", overridable=value.overridable or not constant)
         return None
 
     def _evaluate_subscript(self, node: ast.Subscript, where: Where, depth: int) -> Value:
@@ -655,3 +660,44 @@ def class_of(scope: Scope | None) -> Scope | None:
             return cls
         scope = scope.parent
     return None
+
+
+_DATACLASS = frozenset({"dataclass", "dataclasses.dataclass"})
+
+
+def _constant_field(tree: ast.Module, cls: Scope, attr: str, instance: str, call: ast.Call) -> bool:
+    """Whether a config object's field default is all it can be: a plain dataclass (or
+    class) of this file built by keywords only, that nothing hands to a command-line parser
+    (the class name is only ever called), whose instance is only ever read field by field,
+    and whose field nothing in the file assigns (`x.weight_decay = ...`, setattr, replace)."""
+    node = cls.node
+    if not isinstance(node, ast.ClassDef) or node.bases or node.keywords or call.args:
+        return False  # a base (pydantic settings read the environment), or positional fields
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if dotted_name(target) not in _DATACLASS:
+            return False
+    if any(keyword.arg is None for keyword in call.keywords):
+        return False  # `Config(**vars(args))`
+    nodes = list(ast.walk(tree))
+    called = {id(child.func) for child in nodes if isinstance(child, ast.Call)}
+    uses = reads = stores = 0
+    for child in nodes:
+        if isinstance(child, ast.Call) and dotted_name(child.func) in (
+            "setattr", "vars", "replace", "dataclasses.replace", "asdict", "fields",
+        ):
+            return False
+        if isinstance(child, ast.Attribute):
+            if child.attr in (attr, "__dict__") and not isinstance(child.ctx, ast.Load):
+                return False
+            if isinstance(child.value, ast.Name) and child.value.id == instance:
+                if not isinstance(child.ctx, ast.Load) or id(child) in called:
+                    return False  # `cfg.update(...)`, `cfg.x = ...`
+                reads += 1
+        elif isinstance(child, ast.Name):
+            if child.id == cls.name and isinstance(child.ctx, ast.Load) and id(child) not in called:
+                return False  # `HfArgumentParser(Config)`, `tyro.cli(Config)`, `cfg: Config` in a CLI
+            if child.id == instance:
+                uses += 1
+                stores += not isinstance(child.ctx, ast.Load)
+    return stores == 1 and uses == reads + 1  # bound once, and only ever read field by field
