@@ -217,10 +217,35 @@ STATIC_CASES = {
         "def wrap(m):\n    return FullyShardedDataParallel(m, use_orig_params=False)\n"
         "opt = torch.optim.AdamW(model.parameters())\n",
         "withheld", "line 4 wraps the model in FullyShardedDataParallel"),
-    "safe: FSDP with use_orig_params=True keeps the shapes": (
+    # FSDP1 with use_orig_params=True exposes 1-D views of the local shards (the runtime policy
+    # reads the original shapes back): a split by shape there removes all decay too
+    "withheld: FSDP1 with use_orig_params=True": (
         "import torch\nfrom torch.distributed.fsdp import FullyShardedDataParallel as FSDP\n"
         "model = FSDP(model, use_orig_params=True)\nopt = torch.optim.AdamW(model.parameters())\n",
+        "withheld", "line 3 wraps the model in FullyShardedDataParallel (FSDP1) before the optimizer is built"),
+    "safe: FSDP1 wraps after the optimizer is built": (
+        "import torch\nfrom torch.distributed.fsdp import FullyShardedDataParallel as FSDP\n"
+        "opt = torch.optim.AdamW(model.parameters())\nmodel = FSDP(model)\n",
         "safe", None),
+    # Lightning Fabric (and accelerate) shard the model they set up under an FSDP strategy:
+    # an optimizer built after `fabric.setup(model)` sees 1-D shards (audit: TinyLlama)
+    "withheld: Fabric set up with FSDP before the optimizer": (
+        "import torch\nimport lightning as L\nfrom lightning.fabric.strategies import FSDPStrategy\n"
+        "def main(model):\n    fabric = L.Fabric(devices=8, strategy=FSDPStrategy())\n    model = fabric.setup(model)\n"
+        "    opt = torch.optim.AdamW(model.parameters(), weight_decay=0.1)\n    opt.step()\n",
+        "withheld", "line 6 sets the model up with `fabric.setup(...)` before the optimizer is built, and this file uses FSDP"),
+    "unsafe: Fabric set up before the optimizer, strategy not in the file": (
+        "import torch\nimport lightning as L\n"
+        "def main(model, strategy):\n    fabric = L.Fabric(strategy=strategy)\n    model = fabric.setup(model)\n"
+        "    opt = torch.optim.AdamW(model.parameters(), weight_decay=0.1)\n    opt.step()\n",
+        "unsafe", "line 5 sets the model up with `fabric.setup(...)` before the optimizer is built: under an FSDP strategy"),
+    # `params` holds param groups on one path and the module's parameters on the other: a
+    # rewrite of `params` would run `p.ndim` on dicts on the first (audit: wenet)
+    "withheld: parameters chosen at run time": (
+        "import torch\ndef build(model, lrs, conf):\n    groups = [{'params': getattr(model, n).parameters(), 'lr': lr} for n, lr in lrs]\n"
+        "    params = groups if len(groups) > 0 else model.parameters()\n    opt = torch.optim.Adam(params, weight_decay=1e-4)\n"
+        "    opt.step()\n",
+        "withheld", "the parameters are chosen at run time and hold something else on another path"),
 }
 
 

@@ -137,6 +137,10 @@ class DecayAllParams(Rule):
             fix, reason = None, None
             if any(group.per_parameter is not None for group, _ in offending):
                 reason = "each parameter gets a group of its own; give the groups of vectors weight_decay=0.0 in the loop"
+            elif any(group.params is not None and group.params.chosen for group, _ in offending):
+                # A rewrite of the shared expression runs on every path: on another one it may
+                # hold param groups (dicts have no ndim) or a set that is already split.
+                reason = "the parameters are chosen at run time and hold something else on another path; split them where that path builds them"
             else:
                 try:
                     fix = build_fix(call, ctx.resolver)

@@ -21,9 +21,12 @@ and the in-file functions and classes it is handed to, and looks at each use:
   read;
 - otherwise the fix is withheld (``NoFix``) and the reason names the line.
 
-A model wrapped by ``FullyShardedDataParallel`` without ``use_orig_params=True`` before the
-optimizer is built has flat 1-D parameters only, and ZeroRedundancyOptimizer partitions
-parameters by rank: fixes are withheld there too.
+A model wrapped by ``FullyShardedDataParallel`` (FSDP1) before the optimizer is built has
+1-D parameters only (flat parameters, or with ``use_orig_params=True`` 1-D views of the
+local shards), and ZeroRedundancyOptimizer partitions parameters by rank: fixes are withheld
+there too. A model set up by Lightning Fabric or accelerate before the optimizer is built is
+sharded the same way under an FSDP strategy: withheld when the file names FSDP, unsafe
+otherwise.
 """
 
 from __future__ import annotations
@@ -165,25 +168,57 @@ class _Uses:
         for site in self.fsdp1_wraps():
             if site.scope is scope and site.node.lineno > call_node.lineno:
                 continue  # wrapped after the optimizer is built: its parameters keep their shapes
-            self.withhold(site.node, "wraps the model in FullyShardedDataParallel without `use_orig_params=True`: "
-                                     "its flat parameters are all 1-D, so a split by ndim would remove all weight decay")
+            self.withhold(site.node, "wraps the model in FullyShardedDataParallel (FSDP1) before the optimizer is built: "
+                                     "its parameters are 1-D (flat, or 1-D views of the shards with use_orig_params=True), "
+                                     "so a split by shape would remove all weight decay; use optlint.param_groups(model, ...) "
+                                     "at run time, which reads FSDP's original shapes")
+        for site in self.trainer_setups():
+            if site.scope is not scope or site.node.lineno > call_node.lineno:
+                continue
+            what = f"sets the model up with `{self.seg(site.node.func)}(...)` before the optimizer is built"
+            if self.resolver.memo["mentions_fsdp"]:
+                self.withhold(site.node, what + ", and this file uses FSDP: sharded parameters are 1-D, so a split "
+                                                "by shape would remove all weight decay")
+            self.caveat(site.node, what + ": under an FSDP strategy its parameters are 1-D shards and the split "
+                                          "would remove all weight decay; check the strategy")
 
     def fsdp1_wraps(self) -> list:
-        """The file's `FullyShardedDataParallel(...)` calls without `use_orig_params=True`,
-        found once per file (every fix of the file asks)."""
+        """The file's `FullyShardedDataParallel(...)` calls, found once per file (every fix of
+        the file asks)."""
         wraps = self.resolver.memo.get("fsdp1")
         if wraps is None:
             wraps = []
             for site in self.model.calls:
                 qual = self.resolver.qualname(site.node.func, Where.of_site(site)) or ""
-                if not qual.endswith("FullyShardedDataParallel"):
-                    continue
-                if any(k.arg == "use_orig_params" and isinstance(k.value, ast.Constant) and k.value.value is True
-                       for k in site.node.keywords):
-                    continue
-                wraps.append(site)
+                if qual.endswith("FullyShardedDataParallel"):
+                    wraps.append(site)
             self.resolver.memo["fsdp1"] = wraps
         return wraps
+
+    def trainer_setups(self) -> list:
+        """`fabric.setup(model)` / `setup_module`, `accelerator.prepare(model)` /
+        `prepare_model` calls whose receiver is bound to a `Fabric(...)` / `Accelerator(...)`
+        of this file, found once per file."""
+        setups = self.resolver.memo.get("setups")
+        if setups is None:
+            setups = []
+            for site in self.model.calls:
+                func = site.node.func
+                if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and site.node.args):
+                    continue
+                wanted = {"setup": "Fabric", "setup_module": "Fabric", "prepare": "Accelerator", "prepare_model": "Accelerator"}
+                if func.attr not in wanted:
+                    continue
+                for binding in self.resolver.reaching(func.value.id, Where.of_site(site)):
+                    value = binding.node if binding.kind is BindingKind.ASSIGN else None
+                    built = dotted_name(value.func) if isinstance(value, ast.Call) else None
+                    if built and built.split(".")[-1] == wanted[func.attr]:
+                        setups.append(site)
+                        break
+            self.resolver.memo["setups"] = setups
+            text = self.source.text.lower()
+            self.resolver.memo["mentions_fsdp"] = "fsdp" in text or "fullyshardeddataparallel" in text
+        return setups
 
     def where_of(self, node: ast.AST) -> Where:
         probe = self.model.parent_of(node)
