@@ -45,9 +45,10 @@ def test_output_format_and_its_format_alias_agree(project):
 
 def test_concise_and_pylint_lines(project):
     concise = run("check", "--output-format", "concise", "train.py", cwd=project).stdout.splitlines()
-    assert len(concise) == 1 and concise[0].startswith("train.py:2:7: OPT001 AdamW decays every parameter")
+    # ruff's `[*]`: --fix would fix it (a safe fix); the pylint format carries no such mark
+    assert len(concise) == 1 and concise[0].startswith("train.py:2:7: OPT001 [*] AdamW decays every parameter")
     pylint = run("check", "--output-format", "pylint", "train.py", cwd=project).stdout.splitlines()
-    assert pylint == ["train.py:2: [OPT001] " + concise[0].split(" OPT001 ", 1)[1]]
+    assert pylint == ["train.py:2: [OPT001] " + concise[0].split(" OPT001 [*] ", 1)[1]]
 
 
 def test_full_shows_source_caret_and_the_fix(project):

@@ -98,8 +98,10 @@ def test_the_opening_console_shows_what_check_prints():
     command, *shown = body.splitlines()
     args = shlex.split(command.removeprefix("$ "))[1:]
     result = run(*args, cwd=ROOT)
-    assert result.stdout.splitlines() == shown[:-1]
-    assert result.stderr.strip() == shown[-1]
+    # findings on stdout, then the summary (and ruff's fixable-count line) on stderr
+    printed = result.stdout.splitlines()
+    assert printed == shown[: len(printed)] and printed
+    assert result.stderr.strip().splitlines() == shown[len(printed):]
     assert (ROOT / args[-1]).is_file() and FIXTURES.name in args[-1]
 
 

@@ -6,7 +6,7 @@ from typing import Iterator
 from optlint.rules.base import RawFinding, Rule
 from optlint.rules.patterns import OPTIMIZER_NAMES
 
-_ADVICE = "put parameters with ndim < 2 (biases, norm weights) in a group with weight_decay=0.0"
+_ADVICE = "put vector parameters (biases, norm weights: `p.squeeze().ndim < 2`) in a group with weight_decay=0.0"
 
 
 class DecayAllParams(Rule):

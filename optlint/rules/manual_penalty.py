@@ -59,7 +59,7 @@ class ManualPenaltyAllParams(Rule):
                 continue
             message = (
                 f"hand-written {penalty.kind} penalty over every parameter of `{penalty.module}`: it "
-                f"regularizes biases and normalization weights too; skip parameters with ndim < 2"
+                f"regularizes biases and normalization weights too; skip vectors (`p.squeeze().ndim < 2`)"
             )
             yield self.finding(penalty.node, message, fix=_fix(penalty))
 

@@ -124,7 +124,7 @@ def _message(ctx, test) -> str:
     return (
         f"`{ctx.source.short(test.node)}`{twin} decides weight decay by a substring of the parameter name: it misses "
         "normalization weights (norm1, ln_f, layer_norm, RMSNorm) and 1-D scales, and catches names "
-        "such as bias_proj or attn_bias_table; test `p.ndim < 2` instead"
+        "such as bias_proj or attn_bias_table; test the shape (`p.squeeze().ndim < 2`) instead"
     )
 
 

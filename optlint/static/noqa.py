@@ -218,5 +218,5 @@ def unused(path: str, directives: Directives, enabled: frozenset[str], text: str
             ],
         }
         where = Position(row, directive.start + 1)
-        out.append(Finding(path, UNUSED_NOQA, message, where, Position(row, directive.end + 1), row, fix))
+        out.append(Finding(path, UNUSED_NOQA, message, where, Position(row, directive.end + 1), row, fix, applicability="safe"))
     return out
