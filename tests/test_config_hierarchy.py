@@ -10,22 +10,11 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import ROOT
-from optlint.cli import main
+from conftest import ROOT, run_cli as run
 
 FLAGGED = "import torch\nopt = torch.optim.AdamW(model.parameters())\n"
 ADAM_L2 = "import torch\nopt = torch.optim.Adam(w, weight_decay=1e-4)\n"
-
-
-def run(*args, cwd):
-    old = os.getcwd()
-    try:
-        os.chdir(cwd)
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(old)
 
 
 def codes(result) -> list[str]:

@@ -239,13 +239,33 @@ STATIC_CASES = {
         "def main(model, strategy):\n    fabric = L.Fabric(strategy=strategy)\n    model = fabric.setup(model)\n"
         "    opt = torch.optim.AdamW(model.parameters(), weight_decay=0.1)\n    opt.step()\n",
         "unsafe", "line 5 sets the model up with `fabric.setup(...)` before the optimizer is built: under an FSDP strategy"),
+    "withheld: a Fabric handed in, FSDP in the file": (
+        "import torch\nimport lightning as L\nfrom lightning.fabric.strategies import FSDPStrategy\n"
+        "def setup():\n    L.Fabric(devices=8, strategy=FSDPStrategy()).launch(main)\n"
+        "def main(fabric, model):\n    model = fabric.setup(model)\n"
+        "    opt = torch.optim.AdamW(model.parameters(), weight_decay=0.1)\n    opt.step()\n",
+        "withheld", "line 7 sets the model up with `fabric.setup(...)` before the optimizer is built, and this file uses FSDP"),
+    # deepspeed.initialize gives back (engine, optimizer, dataloader, scheduler): the engine is
+    # not the optimizer, so the model's own state dict is no optimizer state (audit:
+    # DeepSpeedExamples); the engine's checkpoint does restore the optimizer's state
+    "safe: deepspeed.initialize gives the optimizer back second": (
+        "import torch\nimport deepspeed\ndef train(args, model):\n    model.load_state_dict(torch.load(args.init))\n"
+        "    opt = torch.optim.AdamW(model.parameters(), weight_decay=0.01)\n"
+        "    model, opt, _, _ = deepspeed.initialize(args=args, model=model, optimizer=opt)\n    model.step()\n",
+        "safe", None),
+    "unsafe: the DeepSpeed engine restores a checkpoint": (
+        "import torch\nimport deepspeed\ndef train(args, model):\n"
+        "    opt = torch.optim.AdamW(model.parameters(), weight_decay=0.01)\n"
+        "    model, opt, _, _ = deepspeed.initialize(args=args, model=model, optimizer=opt)\n"
+        "    model.load_checkpoint(args.ckpt)\n    model.step()\n",
+        "unsafe", "line 6 restores a checkpoint with `model.load_checkpoint(...)`"),
     # `params` holds param groups on one path and the module's parameters on the other: a
     # rewrite of `params` would run `p.ndim` on dicts on the first (audit: wenet)
     "withheld: parameters chosen at run time": (
         "import torch\ndef build(model, lrs, conf):\n    groups = [{'params': getattr(model, n).parameters(), 'lr': lr} for n, lr in lrs]\n"
         "    params = groups if len(groups) > 0 else model.parameters()\n    opt = torch.optim.Adam(params, weight_decay=1e-4)\n"
         "    opt.step()\n",
-        "withheld", "the parameters are chosen at run time and hold something else on another path"),
+        "withheld", "the parameters are chosen at run time, and the rewrite would run on every path"),
 }
 
 

@@ -10,21 +10,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from click.testing import CliRunner
 
-from optlint.cli import main
+from conftest import run_cli as run
 from optlint.globs import Globs
 
 FLAGGED = "import torch\nopt = torch.optim.AdamW(model.parameters())\n"
-
-
-def run(*args, cwd):
-    old = os.getcwd()
-    try:
-        os.chdir(cwd)
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(old)
 
 
 def reported(result) -> list[str]:

@@ -3,23 +3,9 @@
 
 from __future__ import annotations
 
-import os
-
-from click.testing import CliRunner
-
-from conftest import check_text
-from optlint.cli import main
+from conftest import check_text, run_cli as run
 
 FLAGGED = "import torch\nopt = torch.optim.AdamW(model.parameters())\n"
-
-
-def run(*args, cwd):
-    old = os.getcwd()
-    try:
-        os.chdir(cwd)
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(old)
 
 
 def found(source: str, select=("ALL",)) -> list[str]:

@@ -4,12 +4,9 @@ stay on. Settings: `test-files`, `extend-test-files`, `test-files-ignore`."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from click.testing import CliRunner
 
-from optlint.cli import main
+from conftest import run_cli as run
 
 ADVICE = "import torch\nopt = torch.optim.AdamW(model.parameters())\nl2 = torch.optim.Adam(w, weight_decay=1e-4)\n"
 BUGS = (
@@ -17,15 +14,6 @@ BUGS = (
     "params = model.parameters()\nn = len(list(params))\nopt2 = torch.optim.SGD(params, lr=0.1)\n"
 )
 SAME = ADVICE + BUGS
-
-
-def run(*args, cwd):
-    old = os.getcwd()
-    try:
-        os.chdir(cwd)
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(old)
 
 
 def findings(result) -> dict[str, list[str]]:

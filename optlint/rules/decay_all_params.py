@@ -140,7 +140,7 @@ class DecayAllParams(Rule):
             elif any(group.params is not None and group.params.chosen for group, _ in offending):
                 # A rewrite of the shared expression runs on every path: on another one it may
                 # hold param groups (dicts have no ndim) or a set that is already split.
-                reason = "the parameters are chosen at run time and hold something else on another path; split them where that path builds them"
+                reason = "the parameters are chosen at run time, and the rewrite would run on every path (another may hold param groups or an already split set); split them where each path builds them"
             else:
                 try:
                     fix = build_fix(call, ctx.resolver)

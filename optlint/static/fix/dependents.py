@@ -198,7 +198,7 @@ class _Uses:
     def trainer_setups(self) -> list:
         """`fabric.setup(model)` / `setup_module`, `accelerator.prepare(model)` /
         `prepare_model` calls whose receiver is bound to a `Fabric(...)` / `Accelerator(...)`
-        of this file, found once per file."""
+        of this file or named like one (handed in by a caller), found once per file."""
         setups = self.resolver.memo.get("setups")
         if setups is None:
             setups = []
@@ -208,6 +208,9 @@ class _Uses:
                     continue
                 wanted = {"setup": "Fabric", "setup_module": "Fabric", "prepare": "Accelerator", "prepare_model": "Accelerator"}
                 if func.attr not in wanted:
+                    continue
+                if wanted[func.attr].lower() in func.value.id.lower():
+                    setups.append(site)  # `fabric` / `accelerator` handed in by the caller
                     continue
                 for binding in self.resolver.reaching(func.value.id, Where.of_site(site)):
                     value = binding.node if binding.kind is BindingKind.ASSIGN else None
@@ -405,11 +408,17 @@ class _Uses:
         if last in _HARMLESS or qual.startswith(_UNIFORM_LIBRARIES) and "sched" in qual.lower():
             return
         if last in _WRAPPERS:  # what it gives back is the optimizer, wrapped, in its argument's place
+            self.wrapper_resumes()
             holder = self.model.parent_of(call)
             targets = holder.targets if isinstance(holder, ast.Assign) else []
             if len(targets) == 1 and isinstance(targets[0], ast.Tuple) and len(targets[0].elts) == len(call.args) \
                     and any(a is node for a in call.args):
                 self.bind(targets[0].elts[next(i for i, a in enumerate(call.args) if a is node)], depth)
+            elif len(targets) == 1 and isinstance(targets[0], ast.Tuple) and len(targets[0].elts) >= 2 \
+                    and qual.endswith("deepspeed.initialize"):
+                # (engine, optimizer, dataloader, lr_scheduler): the optimizer comes back second
+                # (https://deepspeed.readthedocs.io/en/latest/initialize.html)
+                self.bind(targets[0].elts[1], depth)
             else:
                 self.value(call, depth + 1)
             return
@@ -431,6 +440,20 @@ class _Uses:
         shown = dotted_name(call.func) or self.seg(call.func)
         self.caveat(call, f"hands the optimizer to `{shown}(...)`, which optlint cannot read: "
                           "check that it uses every param group alike")
+        self.wrapper_resumes()
+
+    def wrapper_resumes(self) -> None:
+        """Once the optimizer is inside a wrapper (DeepSpeed's engine, accelerate, Fabric), the
+        wrapper restores its state: `engine.load_checkpoint(...)`, `accelerator.load_state(...)`,
+        `fabric.load(path, state)`. A checkpoint saved before the fix has fewer groups."""
+        loads = self.attribute_index()[0]
+        for node in loads.get("load_checkpoint", []) + loads.get("load_state", []) + [
+            n for n in loads.get("load", []) if "fabric" in (dotted_name(n.value) or "").lower()
+        ]:
+            if isinstance(self.model.parent_of(node), ast.Call):
+                self.caveat(node, f"restores a checkpoint with `{self.seg(node)}(...)`, which may hold an optimizer "
+                                  f"state saved before the fix (with fewer param groups): save it again after the "
+                                  f"fix, or start the optimizer afresh")
 
     def into(self, function, params: list[str], call: ast.Call, node: ast.AST, depth: int) -> None:
         """The optimizer is an argument of an in-file function: follow its parameter."""
