@@ -193,11 +193,13 @@ STATIC_CASES = {
         "opt = torch.optim.AdamW(model.parameters(), lr=1e-4)\nsched = get_cosine_schedule_with_warmup(opt, 10, 100)\n"
         "model, opt, loader = Accelerator().prepare(model, opt, loader)\nloss = model(x)\nopt.step()\n",
         "safe", None),
-    "safe: Lightning's configure_optimizers": (
+    # Lightning builds the optimizer after its strategy wraps the model (FSDP: 1-D shards) and
+    # resumes with trainer.fit(ckpt_path=...) from outside the file (held-out audit: lightly)
+    "unsafe: Lightning's configure_optimizers": (
         "import torch\nclass M:\n    def configure_optimizers(self):\n"
         "        opt = torch.optim.AdamW(self.parameters(), lr=1e-3)\n"
         "        return {'optimizer': opt, 'lr_scheduler': torch.optim.lr_scheduler.StepLR(opt, 10)}\n",
-        "safe", None),
+        "unsafe", "is built in Lightning's configure_optimizers: under an FSDP strategy"),
     "unsafe: returned to callers in other modules": (
         "import torch\ndef build(model):\n    return torch.optim.AdamW(model.parameters(), lr=1e-3)\n",
         "unsafe", "line 3 returns the optimizer from `build()`"),

@@ -164,6 +164,14 @@ class _Uses:
         if own and own.endswith("ZeroRedundancyOptimizer"):
             self.withhold(call_node, "builds a ZeroRedundancyOptimizer, which partitions the parameters by rank: "
                                      "split the groups where they are built and check each rank's share")
+        function = self.scope_node(call_node)
+        if getattr(function, "name", "") == "configure_optimizers":
+            # Lightning builds this optimizer after its strategy has wrapped the model, and any
+            # run can resume with `trainer.fit(ckpt_path=...)`: neither is visible in the file
+            self.caveat(call_node, "is built in Lightning's configure_optimizers: under an FSDP strategy the model is "
+                                   "already sharded there (1-D parameters: the split would remove all decay), and "
+                                   "`trainer.fit(ckpt_path=...)` with a checkpoint saved before the fix will not load; "
+                                   "check the strategy and start from a fresh optimizer state")
         scope = where.scope
         for site in self.fsdp1_wraps():
             if site.scope is scope and site.node.lineno > call_node.lineno:
