@@ -60,6 +60,8 @@ _WRAPPERS = frozenset({"prepare", "initialize"})  # accelerate / apex / deepspee
 _UNIFORM_LIBRARIES = ("transformers.", "timm.scheduler", "timm.")
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Pow: "**", ast.Mod: "%"}
 _MAX_DEPTH = 6
+#: Set-up calls that shard a model under an FSDP strategy, by the class of their receiver.
+_SETUP_RECEIVERS = {"setup": "Fabric", "setup_module": "Fabric", "prepare": "Accelerator", "prepare_model": "Accelerator"}
 
 
 @dataclass
@@ -196,10 +198,13 @@ class _Uses:
         wraps = self.resolver.memo.get("fsdp1")
         if wraps is None:
             wraps = []
-            for site in self.model.calls:
-                qual = self.resolver.qualname(site.node.func, Where.of_site(site)) or ""
-                if qual.endswith("FullyShardedDataParallel"):
-                    wraps.append(site)
+            # Every way to reach the class (an import, an alias's source, getattr) spells its
+            # name in the file: without it, no call of the file can resolve to it.
+            if "FullyShardedDataParallel" in self.source.text:
+                for site in self.model.calls:
+                    qual = self.resolver.qualname(site.node.func, Where.of_site(site)) or ""
+                    if qual.endswith("FullyShardedDataParallel"):
+                        wraps.append(site)
             self.resolver.memo["fsdp1"] = wraps
         return wraps
 
@@ -214,16 +219,16 @@ class _Uses:
                 func = site.node.func
                 if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and site.node.args):
                     continue
-                wanted = {"setup": "Fabric", "setup_module": "Fabric", "prepare": "Accelerator", "prepare_model": "Accelerator"}
-                if func.attr not in wanted:
+                wanted = _SETUP_RECEIVERS.get(func.attr)
+                if wanted is None:
                     continue
-                if wanted[func.attr].lower() in func.value.id.lower():
+                if wanted.lower() in func.value.id.lower():
                     setups.append(site)  # `fabric` / `accelerator` handed in by the caller
                     continue
                 for binding in self.resolver.reaching(func.value.id, Where.of_site(site)):
                     value = binding.node if binding.kind is BindingKind.ASSIGN else None
                     built = dotted_name(value.func) if isinstance(value, ast.Call) else None
-                    if built and built.split(".")[-1] == wanted[func.attr]:
+                    if built and built.split(".")[-1] == wanted:
                         setups.append(site)
                         break
             self.resolver.memo["setups"] = setups
