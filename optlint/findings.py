@@ -53,3 +53,6 @@ class FileResult:
     fixed_output: bytes | None = None  # the fixed file, when fixing standard input
     #: "path:row: message" for what was read but not applied (a `# noqa: opt001` in lowercase)
     warnings: list[str] = field(default_factory=list)
+    #: what else of the project the result was computed from (optlint.static.project.Dependencies),
+    #: or None when it read nothing but the file
+    dependencies: object = None

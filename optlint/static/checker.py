@@ -19,12 +19,13 @@ from optlint.static import noqa
 _NOQA_WORTH_WARNING = re.compile(r"#\s*noqa\s*:[^\n#]*\bopt", re.I)
 
 
-def check_text(path: str, text: str, settings: Settings, tree=None) -> FileResult:
+def check_text(path: str, text: str, settings: Settings, tree=None, project=None) -> FileResult:
     """Every finding in decoded Python source `text`.
 
     `tree` is this Python's ``ast`` of `text` when the caller already has it (flake8 does);
     otherwise it is built here. Findings come from the ``ast`` flow model alone: LibCST is
-    imported only when a fix's edits must be rendered.
+    imported only when a fix's edits must be rendered. `project` holds the file's other
+    modules (found from `path` when not given; none for text that is no file).
     """
     result = FileResult(path)
     codes = settings.codes_for(path)
@@ -51,9 +52,14 @@ def check_text(path: str, text: str, settings: Settings, tree=None) -> FileResul
     sys.setrecursionlimit(max(limit, ANALYSIS_RECURSION_LIMIT))
     current = None  # the rule running, for the internal-error message
     from optlint.static.context import FileContext  # the model: only for files that reach it
+    from optlint.static.project import project_for
 
+    if project is None:
+        project = project_for(path, settings)
+    if project is not None:
+        project.begin()
     try:
-        ctx = FileContext(tree, text, settings)
+        ctx = FileContext(tree, text, settings, project=project, path=path)
         raw = []
         for current in rules:
             raw.extend(current.check(ctx))
@@ -69,6 +75,8 @@ def check_text(path: str, text: str, settings: Settings, tree=None) -> FileResul
         return error_finding(result, SourceError(message))
     finally:
         sys.setrecursionlimit(limit)
+        if project is not None:
+            result.dependencies = project.end() or None
     result.findings.sort(key=Finding.sort_key)
     return result
 

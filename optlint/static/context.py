@@ -17,13 +17,18 @@ from optlint.static.model.values import Resolver
 
 
 class FileContext:
-    def __init__(self, tree: ast.Module, text: str, settings) -> None:
+    def __init__(self, tree: ast.Module, text: str, settings, project=None, path: str | None = None) -> None:
         self.tree = tree
         self.text = text
         self.settings = settings
+        #: the file's path (None for text that is no file) and its repository: other modules,
+        #: read on demand (optlint.static.project)
+        self.path = path
+        self.project = project
         self.source = SourceText(text)
         self.model = FileModel(tree)
         self.resolver = Resolver(self.model, self.source)
+        self.resolver.context = self
 
     @cached_property
     def params(self):

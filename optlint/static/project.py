@@ -1,0 +1,285 @@
+"""The repository a checked file belongs to: its other modules, read once, on demand.
+
+A finding may depend on another module of the same project (the factory that builds the
+optimizer, the constant that holds the decay, the callers that pass it). This module answers
+"which file is `pkg.utils`?" the way Python's import system would for in-project code, and
+hands out one analysis (a ``FileContext``) per module, built the first time a rule asks.
+
+Nothing is imported or run: other modules are read and parsed like the checked file.
+
+Every file read on behalf of the file being checked is recorded (`Dependencies`): the cache
+keys a file's result by them, so a changed module invalidates the results that read it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+
+#: What marks a project's root folder (the nearest one above a checked file), as Python
+#: packaging and version control do.
+ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+
+#: Folders never searched for modules (virtual environments, caches, build outputs).
+SKIPPED_DIRS = frozenset({
+    ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__", "build", "dist",
+    "site-packages", ".mypy_cache", ".ruff_cache", ".optlint_cache", ".eggs",
+})
+
+#: Re-exports followed from a package's ``__init__`` to the module that defines a name.
+MAX_REEXPORTS = 6
+
+
+@dataclass
+class Dependencies:
+    """What one file's result was computed from, beyond its own text."""
+
+    #: absolute path -> sha256 of the bytes read (None: the file could not be read)
+    files: dict[str, str | None] = field(default_factory=dict)
+    #: words whose occurrences across the project were searched (`files_mentioning`): a file
+    #: that gains or loses one may change this result
+    queries: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.files or self.queries)
+
+
+def find_root(path: str) -> str:
+    """The nearest folder at or above `path`'s folder holding a root marker (else its folder)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    probe = folder
+    while True:
+        if any(os.path.exists(os.path.join(probe, marker)) for marker in ROOT_MARKERS):
+            return probe
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return folder
+        probe = parent
+
+
+class Project:
+    """The in-project modules of one root, read and analysed at most once each."""
+
+    def __init__(self, root: str, settings=None, overrides: dict[str, str] | None = None) -> None:
+        self.root = os.path.abspath(root)
+        self.settings = settings
+        #: absolute path -> text that replaces the file on disk (an editor's unsaved buffer)
+        self.overrides = {os.path.abspath(p): t for p, t in (overrides or {}).items()}
+        self._texts: dict[str, tuple[str | None, str | None]] = {}  # path -> (text, sha)
+        self._contexts: dict[str, object] = {}
+        self._module_files: dict[tuple[str, str], str | None] = {}
+        self._python_files: list[str] | None = None
+        self._mentions: dict[str, list[str]] = {}
+        self._tracking: list[Dependencies] = []
+
+    # -- dependency tracking ------------------------------------------------------------
+
+    def begin(self) -> Dependencies:
+        """Start recording what the file about to be checked reads of the project."""
+        deps = Dependencies()
+        self._tracking.append(deps)
+        return deps
+
+    def end(self) -> Dependencies:
+        return self._tracking.pop()
+
+    def _record(self, path: str, sha: str | None) -> None:
+        for deps in self._tracking:
+            deps.files[path] = sha
+
+    # -- files --------------------------------------------------------------------------
+
+    def read_text(self, path: str) -> str | None:
+        """The decoded text of a project file (None when it cannot be read or decoded);
+        recorded as a dependency of the file being checked."""
+        path = os.path.abspath(path)
+        if path not in self._texts:
+            self._texts[path] = self._load(path)
+        text, sha = self._texts[path]
+        self._record(path, sha)
+        return text
+
+    def _load(self, path: str) -> tuple[str | None, str | None]:
+        from optlint.files import DEFAULT_MAX_FILE_SIZE, read_source
+        from optlint.static.source import SourceError, decode
+
+        if path in self.overrides:
+            text = self.overrides[path]
+            return text, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        limit = getattr(self.settings, "max_file_size", DEFAULT_MAX_FILE_SIZE)
+        try:
+            data = read_source(path, limit)
+        except OSError:
+            return None, None
+        sha = hashlib.sha256(data).hexdigest()
+        if not path.endswith(".py"):
+            try:
+                return data.decode("utf-8-sig"), sha
+            except UnicodeDecodeError:
+                return None, sha
+        try:
+            return decode(data).text, sha
+        except SourceError:
+            return None, sha
+
+    def context(self, path: str):
+        """The analysis of another module of the project (None when it cannot be parsed)."""
+        path = os.path.abspath(path)
+        text = self.read_text(path)
+        if path not in self._contexts:
+            self._contexts[path] = self._analyse(path, text)
+        return self._contexts[path]
+
+    def _analyse(self, path: str, text: str | None):
+        if text is None:
+            return None
+        from optlint.static.context import FileContext
+        from optlint.static.source import python_ast
+
+        tree, _ = python_ast(text)
+        if tree is None:
+            return None
+        return FileContext(tree, text, self.settings, project=self, path=path)
+
+    def python_files(self) -> list[str]:
+        """Every ``.py`` file under the root, outside virtual environments and caches, sorted."""
+        if self._python_files is None:
+            found = []
+            for folder, dirs, files in os.walk(self.root):
+                dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
+                found.extend(os.path.join(folder, f) for f in files if f.endswith(".py"))
+            self._python_files = sorted(found)
+        return self._python_files
+
+    def files_mentioning(self, word: str) -> list[str]:
+        """The project's Python files whose text contains `word` (callers of a function,
+        users of a constant); the search itself is recorded, so a file that starts or stops
+        mentioning the word invalidates the results that asked."""
+        for deps in self._tracking:
+            deps.queries.add(word)
+        if word not in self._mentions:
+            found = []
+            for path in self.python_files():
+                if path not in self._texts:
+                    self._texts[path] = self._load(path)
+                text = self._texts[path][0]
+                if text is not None and word in text:
+                    found.append(path)
+            self._mentions[word] = found
+        for path in self._mentions[word]:
+            self._record(path, self._texts[path][1])
+        return self._mentions[word]
+
+    # -- modules ------------------------------------------------------------------------
+
+    def module_file(self, importer: str, module: str, level: int = 0) -> str | None:
+        """The file of module `module` imported from file `importer` (``level`` leading dots),
+        searched as Python would for in-project code: relative to the importer's package,
+        else in the importer's folder (a script's folder is on ``sys.path``), the root, and
+        ``src/``. None for anything outside the project (torch, the standard library)."""
+        importer = os.path.abspath(importer)
+        key = (os.path.dirname(importer) if not level else importer, f"{'.' * level}{module}")
+        if key not in self._module_files:
+            self._module_files[key] = self._find_module(importer, module, level)
+        return self._module_files[key]
+
+    def _find_module(self, importer: str, module: str, level: int) -> str | None:
+        parts = [p for p in module.split(".") if p]
+        if level:
+            base = os.path.dirname(importer)
+            for _ in range(level - 1):
+                base = os.path.dirname(base)
+            if not base.startswith(self.root):
+                return None
+            return _module_in(base, parts) if parts else _package_init(base)
+        if not parts:
+            return None
+        for base in self._search_roots(importer):
+            found = _module_in(base, parts)
+            if found is not None:
+                return found
+        return None
+
+    def _search_roots(self, importer: str) -> list[str]:
+        roots = [os.path.dirname(importer), self.root, os.path.join(self.root, "src")]
+        return [r for r in dict.fromkeys(roots) if r.startswith(self.root) and os.path.isdir(r)]
+
+    def resolve(self, importer: str, qualname: str) -> tuple[str, str] | None:
+        """(file, the rest of the dotted name) for an imported name as optlint's model writes
+        it (``pkg.utils.make``, ``.utils.make``, ``..optim``): the longest prefix that is an
+        in-project module, so ``pkg.utils.make`` is (``pkg/utils.py``, ``make``)."""
+        stripped = qualname.lstrip(".")
+        level = len(qualname) - len(stripped)
+        parts = stripped.split(".") if stripped else []
+        for cut in range(len(parts), -1, -1):
+            if cut == 0 and not level:
+                break
+            path = self.module_file(importer, ".".join(parts[:cut]), level)
+            if path is not None:
+                return path, ".".join(parts[cut:])
+        return None
+
+    def module_name(self, path: str) -> str | None:
+        """The dotted name a file has when imported from the root (``pkg/utils.py`` ->
+        ``pkg.utils``), or None outside the root."""
+        path = os.path.abspath(path)
+        for base in (os.path.join(self.root, "src"), self.root):
+            if path.startswith(base + os.sep):
+                rel = os.path.relpath(path, base)[: -len(".py")]
+                parts = rel.split(os.sep)
+                if parts[-1] == "__init__":
+                    parts.pop()
+                return ".".join(parts) if parts else None
+        return None
+
+    def display(self, path: str) -> str:
+        """A path as messages show it: relative to the root."""
+        try:
+            return os.path.relpath(path, self.root)
+        except ValueError:
+            return path
+
+
+def _module_in(base: str, parts: list[str]) -> str | None:
+    folder = os.path.join(base, *parts[:-1])
+    candidate = os.path.join(folder, parts[-1] + ".py")
+    if os.path.isfile(candidate):
+        return candidate
+    return _package_init(os.path.join(folder, parts[-1]))
+
+
+def _package_init(folder: str) -> str | None:
+    init = os.path.join(folder, "__init__.py")
+    return init if os.path.isfile(init) else None
+
+
+# -- one Project per root in a process (workers keep theirs for all the files they check) --
+
+_PROJECTS: dict[tuple[str, int], Project] = {}
+_ROOTS: dict[str, str] = {}
+
+
+def project_for(path: str, settings=None) -> Project | None:
+    """The project `path` belongs to (shared by every file of the root checked in this
+    process), or None for text that is not a file (standard input, a test's string)."""
+    if not path or path.startswith("<") or path == "-":
+        return None
+    explicit = getattr(settings, "project_root", None)
+    folder = os.path.dirname(os.path.abspath(path))
+    if explicit:
+        root = os.path.abspath(explicit)
+    else:
+        if folder not in _ROOTS:
+            _ROOTS[folder] = find_root(path)
+        root = _ROOTS[folder]
+    key = (root, id(settings))
+    if key not in _PROJECTS:
+        _PROJECTS[key] = Project(root, settings)
+    return _PROJECTS[key]
+
+
+def forget_projects() -> None:
+    """Drop every Project of this process (a long-lived server after files changed)."""
+    _PROJECTS.clear()
+    _ROOTS.clear()
