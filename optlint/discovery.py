@@ -92,7 +92,13 @@ class Discovered:
     problems: list[FileResult] = field(default_factory=list)  # OPT000 results: unreadable folders, bad .gitignore
 
 
-def discover(paths: list[str], resolver, extensions=(".py", ".ipynb"), force_exclude: bool | None = None) -> Discovered:
+#: Config files (YAML, JSON) larger than this are data, not configs: a folder walk skips them
+#: (named on the command line, they are still checked, within max-file-size).
+CONFIG_WALK_LIMIT = 256 * 1024
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def discover(paths: list[str], resolver, extensions=(".py", ".ipynb", *CONFIG_SUFFIXES), force_exclude: bool | None = None) -> Discovered:
     """The files to check under `paths`, each folder walked with the settings of the config
     that governs it (`resolver.settings_for`). A file named explicitly is always checked
     unless `force_exclude` (or the config's `force-exclude`) and its config excludes it or
@@ -185,6 +191,8 @@ def _walk(top: str, resolver, extensions, problems: list[FileResult]) -> list[st
                 continue
             if not is_dir and not (is_file and entry.name.endswith(extensions)):
                 continue
+            if not is_dir and entry.name.endswith(CONFIG_SUFFIXES) and not _config_worth_reading(entry):
+                continue
             if settings.respect_gitignore and _ignored(ignores, info, path_abs, is_dir):
                 continue
             if is_dir:
@@ -197,6 +205,22 @@ def _walk(top: str, resolver, extensions, problems: list[FileResult]) -> list[st
             elif not settings.excluded(path_abs):
                 out.append(os.path.normpath(os.path.join(folder, entry.name)))
     return out
+
+
+def _config_worth_reading(entry) -> bool:
+    """A YAML/JSON file small enough to be a config whose text names an optimizer or a decay
+    (optlint.static.configs.check's pre-filter): data files and other tools' configs are
+    never reported, not even as too large."""
+    try:
+        if entry.stat().st_size > CONFIG_WALK_LIMIT:
+            return False
+        with open(entry.path, "rb") as handle:
+            data = handle.read(CONFIG_WALK_LIMIT)
+    except OSError:
+        return False
+    from optlint.static.configs.check import worth_reading
+
+    return worth_reading(data.decode("utf-8", errors="replace"))
 
 
 def _ignored(ignores: list, info: IgnoreFile | None, path: str, is_dir: bool) -> bool:

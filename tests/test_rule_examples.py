@@ -15,7 +15,7 @@ CASES = [(rule, src, True) for rule in STATIC for src in rule.INVALID] + [
 
 @pytest.mark.parametrize("rule,source,fires", CASES, ids=lambda x: getattr(x, "code", None))
 def test_rule_example(rule, source, fires):
-    codes = [f.code for f in check_text(source)]
+    codes = [f.code for f in check_text(source, path=getattr(source, "filename", "snippet.py"))]
     assert (rule.code in codes) == fires, (source, codes)
 
 

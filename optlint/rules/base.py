@@ -24,6 +24,22 @@ _CODE = re.compile(r"^OPT\d{3}$")
 DOCS_URL = "https://github.com/optlint/optlint/blob/main/docs/rules"
 
 
+class Example(str):
+    """An example that is no Python script (a config file): its file name decides how it is
+    checked (`conf/optimizer.yaml`) and how its docs render it (a yaml, json or python block)."""
+
+    filename: str
+
+    def __new__(cls, text: str, filename: str) -> "Example":
+        example = super().__new__(cls, text)
+        example.filename = filename
+        return example
+
+    @property
+    def language(self) -> str:
+        return {"yaml": "yaml", "yml": "yaml", "json": "json"}.get(self.filename.rsplit(".", 1)[-1], "python")
+
+
 @dataclass(frozen=True)
 class RawFinding:
     """A finding before positions are computed: the `ast` node to point at, the call it
@@ -102,5 +118,8 @@ class Rule:
 
 
 def _code_block(code: str) -> str:
+    language = getattr(code, "language", "python")
+    comment = "#" if language != "json" else ""
+    name = f"{comment} {code.filename}\n" if isinstance(code, Example) and comment else ""
     code = textwrap.dedent(code).strip()
-    return f"```python\n{code}\n```" if code else ""
+    return f"```{language}\n{name}{code}\n```" if code else ""

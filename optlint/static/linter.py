@@ -16,11 +16,29 @@ def check_source(path: str, data: bytes, settings: Settings) -> FileResult:
     """Every finding for one file's bytes (the file itself is never imported or run)."""
     if path.endswith(".ipynb"):
         return check_notebook(path, data, settings)
+    config = path.endswith((".yaml", ".yml", ".json"))
     try:
-        source = decode(data)
+        source = decode(data) if not config else _decode_config(data)
     except SourceError as exc:
         return error_finding(FileResult(path), exc)
+    if config:
+        from optlint.static.configs.check import check_config  # YAML/JSON configs: OPT010
+
+        return check_config(path, source.text, settings)
     return check_text(path, source.text, settings)
+
+
+def _decode_config(data: bytes):
+    """A YAML/JSON file's text: UTF-8 (a BOM allowed), as both formats require."""
+    from optlint.static.source import Source
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SourceError(f"not valid utf-8 text: byte {data[exc.start]:#04x} cannot be decoded", row, column) from None
+    return Source(text, "utf-8", data.startswith(b"\xef\xbb\xbf"))
 
 
 def check_notebook(path: str, data: bytes, settings: Settings) -> FileResult:

@@ -132,6 +132,13 @@ def read(text: str, rows_wanted: bool = False) -> Directives:
     else:
         comments, open_rows = found
     out.open_rows = open_rows
+    return from_comments(comments, out)
+
+
+def from_comments(comments: list[tuple[int, int, str]], out: Directives | None = None) -> Directives:
+    """The directives of comments given as (row, 0-based column, text): a YAML config's
+    comments use the same syntax as Python's (optlint.static.configs)."""
+    out = Directives() if out is None else out
     file_codes: set[str] | None = None
     blanket_file = False
     for row, column, comment in comments:

@@ -462,7 +462,7 @@ class Resolver:
                         return unknown(text, f"{option.flag}, which has no default")
                     default = self.evaluate(option.default, Where(option.scope, option.order), depth + 1)
                     return replace(default, source=f"the {option.flag} default", overridable=True)
-        return unknown(text)
+        return self._config_file_value(node, where) or unknown(text)
 
     def _hparam(self, name: str, text: str, where: Where, depth: int) -> Value:
         """Lightning: ``self.hparams.x`` after ``save_hyperparameters()`` is __init__'s ``x``."""
@@ -522,7 +522,22 @@ class Resolver:
                 for item_key, _, value_node, value_where in items[0]:
                     if item_key == key.value:
                         return self.evaluate(value_node, value_where, depth + 1)
-        return unknown(self.segment(node))
+        return self._config_file_value(node, where) or unknown(self.segment(node))
+
+    def _config_file_value(self, node, where: Where) -> Value | None:
+        """Hook (helper `cfg`, issue 18): `cfg["optim"]["weight_decay"]` / `cfg.optim.weight_decay`
+        where `cfg` was loaded from a YAML/JSON file with a literal path (or is a
+        `@hydra.main` function's config): the value written there (optlint.static.configs.loaded)."""
+        context = getattr(self, "context", None)
+        if context is None or context.project is None or not ("load" in context.text or "hydra" in context.text):
+            return None
+        from optlint.static.configs.loaded import config_value
+
+        found = config_value(self, node, where)
+        if found is None:
+            return None
+        value, source = found
+        return Value(True, value, repr(value) if isinstance(value, str) else show(value), source)
 
     def _is_parsed_args(self, name: str, where: Where) -> bool:
         """Whether `name` holds a ``parse_args()`` result (or is conventionally passed one).
