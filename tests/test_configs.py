@@ -120,3 +120,88 @@ def test_the_config_result_records_the_python_files_it_read():
 def test_pyyaml_scalars_read_as_omegaconf_reads_them():
     findings = check_text("optimizer:\n  class_path: torch.optim.SGD\n  init_args:\n    weight_decay: 1e-4\n", path="c.yaml")
     assert [f.code for f in findings] == ["OPT010"] and "weight_decay=0.0001" in findings[0].message
+
+
+def _project(tmp_path, files: dict[str, str]) -> Path:
+    (tmp_path / "pyproject.toml").write_text("")
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def _reported(root: Path) -> list[str]:
+    from optlint.static.project import forget_projects
+
+    forget_projects()
+    result = run_cli("check", "--color", "never", "--select", "OPT010,OPT001", ".", cwd=root)
+    return [line.split(": ")[0] for line in result.stdout.splitlines()]
+
+
+def test_hydra_partial_called_with_every_parameter(tmp_path):
+    root = _project(tmp_path, {
+        "conf/config.yaml": "optim:\n  _target_: torch.optim.AdamW\n  _partial_: true\n  lr: 1e-3\n",
+        "train.py": "import hydra\nfrom hydra.utils import instantiate\n\n@hydra.main(config_path='conf', config_name='config')\n"
+                    "def main(cfg):\n    make = instantiate(cfg.optim)\n    return make(model.parameters())\n",
+    })
+    assert _reported(root) == ["conf/config.yaml:2:3"]  # AdamW's default 0.01, at `_target_`
+
+
+def test_hydra_config_read_under_another_key_is_not_judged(tmp_path):
+    root = _project(tmp_path, {
+        "conf/config.yaml": "optim:\n  _target_: torch.optim.AdamW\n  weight_decay: 0.1\n",
+        "train.py": "import hydra\nfrom hydra.utils import instantiate\n\n@hydra.main(config_path='conf', config_name='config')\n"
+                    "def main(cfg):\n    return instantiate(cfg.scheduler, params=model.parameters())\n",
+    })
+    assert _reported(root) == []
+
+
+def test_deepspeed_config_from_an_argparse_default(tmp_path):
+    root = _project(tmp_path, {
+        "ds.json": '{"optimizer": {"type": "Adam", "params": {"lr": 1e-4, "weight_decay": 0.1}}}\n',
+        "train.py": "import argparse\nimport deepspeed\nparser = argparse.ArgumentParser()\n"
+                    "parser.add_argument('--deepspeed_config', default='ds.json')\nargs = parser.parse_args()\n"
+                    "engine, opt, _, _ = deepspeed.initialize(args=args, model=model, model_parameters=model.parameters())\n",
+    })
+    assert _reported(root) == ["ds.json:1:55"]
+
+
+def test_deepspeed_without_weight_decay_is_its_fused_adams_zero(tmp_path):
+    root = _project(tmp_path, {
+        "ds.json": '{"optimizer": {"type": "AdamW", "params": {"lr": 1e-4}}}\n',
+        "train.py": "import deepspeed\nengine, opt, _, _ = deepspeed.initialize(model=model, "
+                    "model_parameters=model.parameters(), config='ds.json')\n",
+    })
+    assert _reported(root) == []
+
+
+def test_detectron2_assignment_after_the_lazy_call_counts(tmp_path):
+    head = ("import torch\nfrom detectron2.config import LazyCall as L\nfrom detectron2.solver import get_default_optimizer_params\n"
+            "optimizer = L(torch.optim.AdamW)(params=L(get_default_optimizer_params)(), lr=1e-4, weight_decay=0.1)\n")
+    root = _project(tmp_path, {"a.py": head + "optimizer.params.weight_decay_norm = 0.0\n", "b.py": head})
+    assert _reported(root) == ["b.py:4:85"]
+
+
+def test_mmengine_custom_keys_without_decay_mult_decay_everything_and_get_no_fix(tmp_path):
+    root = _project(tmp_path, {
+        "lr_only.py": "optim_wrapper = dict(optimizer=dict(type='AdamW', weight_decay=0.05),\n"
+                      "    paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))\n",
+        "split.py": "optim_wrapper = dict(optimizer=dict(type='AdamW', weight_decay=0.05),\n"
+                    "    paramwise_cfg=dict(custom_keys={'norm': dict(decay_mult=0.0)}))\n",
+    })
+    result = run_cli("check", "--color", "never", ".", cwd=root)
+    lines = result.stdout.splitlines()
+    assert [line.split(": ")[0] for line in lines] == ["lr_only.py:1:51"]
+    assert "no automatic fix" in lines[0]
+
+
+def test_python_reading_a_yaml_that_sets_zero_is_clean(tmp_path):
+    root = _project(tmp_path, {
+        "cfg/train.yaml": "optim:\n  weight_decay: 0\n",
+        "train.py": "import torch, yaml\nwith open('cfg/train.yaml') as f:\n    cfg = yaml.safe_load(f)\n"
+                    "opt = torch.optim.AdamW(model.parameters(), weight_decay=cfg['optim']['weight_decay'])\n",
+    })
+    assert _reported(root) == []
+    (root / "cfg" / "train.yaml").write_text("optim:\n  weight_decay: 1e-2\n")
+    result = run_cli("check", "--color", "never", ".", cwd=root)
+    assert "weight_decay=0.01 from cfg/train.yaml:2" in result.stdout

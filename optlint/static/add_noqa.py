@@ -57,6 +57,12 @@ def add_noqa_to_files(results) -> tuple[int, list[str]]:
         if result.path.endswith(".ipynb"):
             problems.append(f"{result.path}: --add-noqa does not edit notebooks; add `# noqa` in the cells")
             continue
+        if result.path.endswith(".json"):
+            problems.append(f"{result.path}: JSON has no comments; ignore its codes with `per-file-ignores`")
+            continue
+        if result.path.endswith((".yaml", ".yml")):
+            problems.append(f"{result.path}: --add-noqa does not edit YAML files; end the reported line with `# noqa: OPT010`")
+            continue
         try:
             data = read_source(result.path, max(DEFAULT_MAX_FILE_SIZE, len(result.path)))
             source = decode(data)

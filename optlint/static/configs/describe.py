@@ -2,8 +2,8 @@
 
 - Hydra / OmegaConf: a mapping with ``_target_: torch.optim.AdamW`` (any key, any depth);
 - torchtune: a mapping with ``_component_: torch.optim.AdamW``;
-- Lightning CLI: the top-level ``optimizer: {class_path: ..., init_args: {...}}`` (or
-  ``optimizer: AdamW``), as ``LightningCLI`` reads it;
+- Lightning CLI: the top-level ``optimizer: {class_path: ..., init_args: {...}}``, as
+  ``LightningCLI`` reads it (a bare ``optimizer: AdamW`` is left alone: other tools use it);
 - DeepSpeed: a JSON file's top-level ``"optimizer": {"type": "AdamW", "params": {...}}``.
 
 The decay is the written ``weight_decay``, else the optimizer's default (AdamW 0.01). For
@@ -89,9 +89,10 @@ def _lightning(root: Node, display: str) -> Described | None:
     optimizer = root.get("optimizer")
     if optimizer is None:
         return None
-    if isinstance(optimizer.value, str):
-        class_path, init_args, at = optimizer.value, None, root.key_node("optimizer")
-    elif optimizer.is_mapping and isinstance((optimizer.get("class_path") or Node(0, 0)).value, str):
+    # A bare `optimizer: AdamW` is LightningCLI's shorthand too, but just as often a plain
+    # setting that a project's own code reads (ultralytics' `optimizer: AdamW` builds its
+    # own groups): only the `class_path` form is Lightning's for sure.
+    if optimizer.is_mapping and isinstance((optimizer.get("class_path") or Node(0, 0)).value, str):
         class_path, init_args = optimizer.get("class_path").value, optimizer.get("init_args")
         at = optimizer.key_node("class_path")
     else:
