@@ -205,3 +205,9 @@ def test_python_reading_a_yaml_that_sets_zero_is_clean(tmp_path):
     (root / "cfg" / "train.yaml").write_text("optim:\n  weight_decay: 1e-2\n")
     result = run_cli("check", "--color", "never", ".", cwd=root)
     assert "weight_decay=0.01 from cfg/train.yaml:2" in result.stdout
+
+
+def test_tags_the_safe_loader_does_not_build_are_no_parse_error():
+    text = "hparams: !!python/object:argparse.Namespace\n  lr: 0.1\nweight_decay: !custom 0.1\noptimizer:\n  class_path: torch.optim.SGD\n"
+    findings = check_text(text, path="hparams.yaml")
+    assert [f.code for f in findings] == []  # SGD, no decay written: nothing; and no OPT000

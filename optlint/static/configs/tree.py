@@ -127,15 +127,27 @@ def _convert(node, constructor) -> Node:
         constructor.flatten_mapping(node)  # YAML merge keys (`<<: *base`)
         items: dict[str, tuple[Node, Node]] = {}
         for key_node, value_node in node.value:
-            key = constructor.construct_object(key_node, deep=True)
+            key = _scalar(key_node, constructor)
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 continue
             items[str(key)] = (_convert(key_node, constructor), _convert(value_node, constructor))
         return Node(row, column, items=items, tag=node.tag)
     if isinstance(node, yaml.SequenceNode):
         return Node(row, column, elements=[_convert(e, constructor) for e in node.value], tag=node.tag)
-    value = constructor.construct_object(node, deep=True)
-    return Node(row, column, numeric(value), tag=node.tag)
+    return Node(row, column, numeric(_scalar(node, constructor)), tag=node.tag)
+
+
+def _scalar(node, constructor):
+    """A scalar's value; a tag the safe loader does not build (`!!python/object`, a custom
+    `!include`) leaves its text: valid YAML that some tool reads, not a broken file."""
+    import yaml
+
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    try:
+        return constructor.construct_object(node, deep=True)
+    except yaml.constructor.ConstructorError:
+        return node.value
 
 
 def _plain_tree(text: str) -> Node:

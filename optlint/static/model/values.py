@@ -529,7 +529,11 @@ class Resolver:
         where `cfg` was loaded from a YAML/JSON file with a literal path (or is a
         `@hydra.main` function's config): the value written there (optlint.static.configs.loaded)."""
         context = getattr(self, "context", None)
-        if context is None or context.project is None or not ("load" in context.text or "hydra" in context.text):
+        if context is None or context.project is None:
+            return None
+        if "loads_configs" not in self.memo:
+            self.memo["loads_configs"] = "load" in context.text or "hydra" in context.text
+        if not self.memo["loads_configs"]:
             return None
         from optlint.static.configs.loaded import config_value
 
