@@ -38,7 +38,7 @@ CONFIG_NAMES = (".optlint.toml", "optlint.toml", "pyproject.toml")
 #: API, not to train (pytest's default discovery names, and conftest.py).
 DEFAULT_TEST_FILES = ("tests/", "test_*.py", "*_test.py", "conftest.py")
 #: The decay-advice rules (OPT001-OPT005); rules that find real bugs (OPT006, OPT008) stay on.
-DEFAULT_TEST_FILES_IGNORE = ("OPT001", "OPT002", "OPT003", "OPT004", "OPT005", "OPT010")
+DEFAULT_TEST_FILES_IGNORE = ("OPT001", "OPT002", "OPT003", "OPT004", "OPT005", "OPT010", "OPT011")
 
 
 class ConfigError(Exception):

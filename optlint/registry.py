@@ -12,6 +12,7 @@ import functools
 from optlint.rules.adam_coupled_l2 import AdamCoupledL2
 from optlint.rules.base import Rule
 from optlint.rules.config_decay_all_params import ConfigDecayAllParams
+from optlint.rules.config_name_split import ConfigNameSplit
 from optlint.rules.decay_all_params import DecayAllParams
 from optlint.rules.double_regularization import DoubleRegularization
 from optlint.rules.manual_penalty import ManualPenaltyAllParams
@@ -35,6 +36,7 @@ RULES: tuple[type[Rule], ...] = (
     ReusedParamIterator,
     UnusedNoqa,
     ConfigDecayAllParams,
+    ConfigNameSplit,
     *RUNTIME_RULES,
 )
 

@@ -27,7 +27,7 @@ def test_every_kind_has_a_reported_and_a_silent_case():
     assert "hydra_split" not in reported and "deepspeed_split" not in reported
     text = (FIXTURES / "mmengine" / "expected.txt").read_text()
     reported_files = {line.split(":")[0] for line in text.splitlines()}
-    assert reported_files == {"configs/inherits.py", "configs/own_wrapper.py", "configs/mmcv_style.py"}
+    assert reported_files == {"configs/inherits.py", "configs/own_wrapper.py", "configs/mmcv_style.py", "configs/swin.py"}
     # fixed (paramwise.py), replaced (replaced.py), suppressed (noqa.py), and the _base_ fragment
     # itself: judged in the configs that inherit it
 
@@ -182,7 +182,7 @@ def test_detectron2_assignment_after_the_lazy_call_counts(tmp_path):
     assert _reported(root) == ["b.py:4:85"]
 
 
-def test_mmengine_custom_keys_without_decay_mult_decay_everything_and_get_no_fix(tmp_path):
+def test_mmengine_custom_keys_lr_only_decay_everything_and_a_name_split_is_opt011(tmp_path):
     root = _project(tmp_path, {
         "lr_only.py": "optim_wrapper = dict(optimizer=dict(type='AdamW', weight_decay=0.05),\n"
                       "    paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))\n",
@@ -191,8 +191,9 @@ def test_mmengine_custom_keys_without_decay_mult_decay_everything_and_get_no_fix
     })
     result = run_cli("check", "--color", "never", ".", cwd=root)
     lines = result.stdout.splitlines()
-    assert [line.split(": ")[0] for line in lines] == ["lr_only.py:1:51"]
+    assert [line.split(": ")[0] + " " + line.split(": ")[1][:6] for line in lines] == ["lr_only.py:1:51 OPT010", "split.py:1:51 OPT011"]
     assert "no automatic fix" in lines[0]
+    assert "'norm' with decay_mult=0" in lines[1] and "biases whose names hold none of them keep weight_decay=0.05" in lines[1]
 
 
 def test_python_reading_a_yaml_that_sets_zero_is_clean(tmp_path):

@@ -156,39 +156,48 @@ def _written_at(ctx, item: Item) -> str:
     return f"{item.ctx.project.display(item.ctx.path)}:{item.key.lineno}"
 
 
-def mmengine_findings(ctx) -> list[PyFinding]:
+@dataclass
+class MMOptimizer:
+    """The optimizer an mmengine/mmcv config describes, merged over its bases."""
+
+    spec: object
+    decay: Value
+    paramwise: Item | None
+    style: str  # "optim_wrapper" (mmengine) or "optimizer" (mmcv 1.x)
+    at: ast.AST  # where to report in the checked file
+
+
+def mmengine_optimizer(ctx) -> MMOptimizer | None:
+    """The config's optimizer with a decay that is not provably 0 and the default
+    constructor; None for anything else (a fragment in a `_base_` folder included)."""
     if ctx.path is not None and "_base_" in ctx.path.replace("\\", "/").split("/")[:-1]:
-        return []  # a fragment meant to be inherited: judged in the configs that inherit it
+        return None  # a fragment meant to be inherited: judged in the configs that inherit it
     if not looks_like_mmengine(ctx):
-        return []
+        return None
     config, base_node = module_config(ctx)
     wrapper = config.get("optim_wrapper")
     if wrapper is not None and wrapper.mapping is not None:
         holder, style = wrapper, "optim_wrapper"
         optimizer = wrapper.mapping.get("optimizer")
         if optimizer is None or optimizer.mapping is None:
-            return []
-        paramwise = wrapper.mapping.get("paramwise_cfg")
-        constructor = wrapper.mapping.get("constructor")
+            return None
     else:
         optimizer = config.get("optimizer")
         if optimizer is None or optimizer.mapping is None or "type" not in optimizer.mapping:
-            return []
+            return None
         holder, style = optimizer, "optimizer"
-        paramwise = optimizer.mapping.get("paramwise_cfg")
-        constructor = optimizer.mapping.get("constructor")
+    paramwise = holder.mapping.get("paramwise_cfg")
+    constructor = holder.mapping.get("constructor")
     if not holder.complete or not optimizer.complete:
-        return []
+        return None
     if constructor is not None:
         name = _value(constructor)
         if not (name.known and name.value in _DEFAULT_CONSTRUCTORS):
-            return []  # a constructor of its own (layer-wise decay, say) decides the groups
+            return None  # a constructor of its own (layer-wise decay, say) decides the groups
     kind = optimizer.mapping.get("type")
-    if kind is None:
-        return []
-    spec = _spec_of(kind)
+    spec = _spec_of(kind) if kind is not None else None
     if spec is None or not spec.has_weight_decay:
-        return []
+        return None
     decay_item = optimizer.mapping.get("weight_decay")
     if decay_item is not None:
         decay = _value(decay_item)
@@ -198,37 +207,76 @@ def mmengine_findings(ctx) -> list[PyFinding]:
     else:
         decay = Value(True, spec.default_weight_decay, repr(spec.default_weight_decay), f"{spec.name}'s default")
     if decay.provably_zero:
-        return []
-    what, fixable = _what_decays(paramwise, decay, style)
-    if what is None:
-        return []
+        return None
     # Report where the decision is written in this file: the weight_decay key, else the
     # optimizer's, else the optim_wrapper's, else the `_base_` line.
-    at = next(
-        (item.key for item in (decay_item, optimizer, holder) if item is not None and item.ctx is ctx),
-        base_node,
-    )
+    at = next((item.key for item in (decay_item, optimizer, holder) if item is not None and item.ctx is ctx), base_node)
     if at is None:
+        return None
+    return MMOptimizer(spec, decay, paramwise, style, at)
+
+
+def mmengine_findings(ctx) -> list[PyFinding]:
+    """OPT010: the described optimizer decays every parameter."""
+    found = mmengine_optimizer(ctx)
+    if found is None:
+        return []
+    what, no_fix = _what_decays(found.paramwise, found.style)
+    if what is None:
         return []
     message = (
-        f"mmengine config: {spec.name} decays every parameter, biases and norm weights included: "
-        f"{decay.describe()}; {what}"
+        f"mmengine config: {found.spec.name} decays every parameter, biases and norm weights included: "
+        f"{found.decay.describe()}; {what}"
     )
-    fix_target, no_fix = None, None
-    if style != "optim_wrapper":
-        no_fix = "mmcv 1.x's constructor has no flat_decay_mult, so no inserted key keeps every vector from decay"
-    elif not fixable:
-        no_fix = "custom_keys match before the norm, bias and flat multipliers, which would not reach the parameters they match"
-    else:
+    fix_target = None
+    if no_fix is None:
         own = next((s for s in ctx.tree.body if isinstance(s, ast.Assign) and len(s.targets) == 1
                     and isinstance(s.targets[0], ast.Name) and s.targets[0].id == "optim_wrapper"), None)
-        if own is not None and isinstance(own.value, (ast.Dict, ast.Call)) and (
-            isinstance(own.value, ast.Dict) or dotted_name(own.value.func) == "dict"
-        ):
+        if own is not None and (isinstance(own.value, ast.Dict) or (isinstance(own.value, ast.Call) and dotted_name(own.value.func) == "dict")):
             fix_target = own.value
         else:
             no_fix = f"`optim_wrapper` is not written in this file; add `optim_wrapper = dict(paramwise_cfg={PARAMWISE_FIX})`"
-    return [PyFinding(at, message, fix_target, no_fix)]
+    return [PyFinding(found.at, message, fix_target, no_fix)]
+
+
+def mmengine_name_splits(ctx) -> list[PyFinding]:
+    """OPT011: `custom_keys` keep parameters from decay by substrings of their names, and no
+    multiplier keeps the other 1-D parameters (norms or biases the keys miss) out."""
+    found = mmengine_optimizer(ctx)
+    if found is None or found.paramwise is None or found.paramwise.mapping is None or not found.paramwise.complete:
+        return []
+    paramwise = found.paramwise.mapping
+    custom = paramwise.get("custom_keys")
+    if custom is None or custom.mapping is None or not custom.complete:
+        return []
+    keys = []
+    for key, item in custom.mapping.items():
+        mult = item.mapping.get("decay_mult") if item.mapping is not None else None
+        if mult is not None:
+            value = _value(mult)
+            if value.is_number and value.value == 0:
+                keys.append(key)
+    if not keys:
+        return []
+    zero = {}
+    for name in _MULTS:
+        item = paramwise.get(name)
+        if item is not None:
+            value = _value(item)
+            if not value.is_number:
+                return []  # a multiplier optlint cannot read
+            zero[name] = value.value == 0
+    if zero.get("flat_decay_mult") or (zero.get("norm_decay_mult") and zero.get("bias_decay_mult")):
+        return []  # every 1-D parameter (or every norm and bias) is kept out by its kind
+    left = [what for what, name in (("norm weights", "norm_decay_mult"), ("biases", "bias_decay_mult")) if not zero.get(name)]
+    shown = ", ".join(f"'{k}'" for k in keys)
+    message = (
+        f"mmengine config: `custom_keys` decide which parameters of {found.spec.name} skip the decay by substrings of "
+        f"their names ({shown} with decay_mult=0); {' and '.join(left)} whose names hold none of them keep "
+        f"{found.decay.describe()}; add flat_decay_mult=0.0 (every 1-D parameter), norm_decay_mult=0.0 and "
+        "bias_decay_mult=0.0 to `paramwise_cfg`, and keep custom keys for tokens and tables"
+    )
+    return [PyFinding(found.at, message, None, "custom_keys match before the multipliers, so where a key matches they do not apply")]
 
 
 def _spec_of(item: Item):
@@ -243,33 +291,37 @@ def _spec_of(item: Item):
     return None
 
 
-def _what_decays(paramwise: Item | None, decay: Value, style: str) -> tuple[str | None, bool]:
+def _what_decays(paramwise: Item | None, style: str) -> tuple[str | None, str | None]:
     """(what leaves every parameter decayed, or None when something keeps vectors out or
-    optlint cannot tell; whether inserting paramwise_cfg's multipliers is exact)."""
+    optlint cannot tell; why inserting paramwise_cfg is no exact fix, or None when it is)."""
     if paramwise is None:
         if style != "optim_wrapper":
-            return "`paramwise_cfg` missing: add paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0) to `optimizer`", False
-        return f"`paramwise_cfg` missing: add paramwise_cfg={PARAMWISE_FIX} to `optim_wrapper`", True
+            return (
+                "`paramwise_cfg` missing: add paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0) to `optimizer`",
+                "mmcv 1.x's constructor has no flat_decay_mult, so no inserted key keeps every vector from decay",
+            )
+        return f"`paramwise_cfg` missing: add paramwise_cfg={PARAMWISE_FIX} to `optim_wrapper`", None
     if paramwise.mapping is None or not paramwise.complete:
-        return None, False
+        return None, None
     for name in _MULTS:
         item = paramwise.mapping.get(name)
         if item is None:
             continue
         value = _value(item)
         if not value.is_number or value.value == 0:
-            return None, False  # a multiplier that is 0 (or unknown): some vectors keep out
+            return None, None  # a multiplier that is 0 (or unknown): some vectors keep out
     custom = paramwise.mapping.get("custom_keys")
     if custom is not None:
         if custom.mapping is None or not custom.complete:
-            return None, False
+            return None, None
         for key in custom.mapping.values():
             if key.mapping is None or not key.complete or "decay_mult" in key.mapping:
-                return None, False  # a name-based decay split: not "every parameter"
+                return None, None  # a name-based decay split (OPT011's), not "every parameter"
     written = [n for n in _MULTS if n in paramwise.mapping]
+    why = "`paramwise_cfg` is there already: set its multipliers by hand"
     if written:
-        return f"`paramwise_cfg` leaves them at the decay ({', '.join(written)} nonzero); set norm_decay_mult, bias_decay_mult and flat_decay_mult to 0.0", False
-    return "`paramwise_cfg` sets no decay multiplier; set norm_decay_mult, bias_decay_mult and flat_decay_mult to 0.0 in it", False
+        return f"`paramwise_cfg` leaves them at the decay ({', '.join(written)} nonzero); set norm_decay_mult, bias_decay_mult and flat_decay_mult to 0.0", why
+    return "`paramwise_cfg` sets no decay multiplier; set norm_decay_mult, bias_decay_mult and flat_decay_mult to 0.0 in it", why
 
 
 # -- detectron2 LazyConfig -----------------------------------------------------------------------
