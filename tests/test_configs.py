@@ -147,6 +147,15 @@ def test_hydra_partial_called_with_every_parameter(tmp_path):
     assert _reported(root) == ["conf/config.yaml:2:3"]  # AdamW's default 0.01, at `_target_`
 
 
+def test_hydra_parameters_passed_on_positionally(tmp_path):
+    root = _project(tmp_path, {
+        "conf/config.yaml": "optim:\n  _target_: torch.optim.SGD\n  lr: 0.1\n  weight_decay: 1e-4\n",
+        "train.py": "import hydra\n\n@hydra.main(config_path='conf', config_name='config')\n"
+                    "def main(cfg):\n    return hydra.utils.instantiate(cfg.optim, model.parameters())\n",
+    })
+    assert _reported(root) == ["conf/config.yaml:4:3"]
+
+
 def test_hydra_config_read_under_another_key_is_not_judged(tmp_path):
     root = _project(tmp_path, {
         "conf/config.yaml": "optim:\n  _target_: torch.optim.AdamW\n  weight_decay: 0.1\n",

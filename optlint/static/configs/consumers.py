@@ -60,6 +60,8 @@ def hydra_consumers(project, config_path: str, key: str) -> list[Consumer] | Non
                 continue
             seen = True
             params = next((k.value for k in call.keywords if k.arg == "params"), None)
+            if params is None and len(call.args) > 1 and not isinstance(call.args[1], ast.Starred):
+                params = call.args[1]  # `instantiate(cfg.optimizer, model.parameters())`: passed on positionally
             if params is not None:
                 modules = decayed_modules(ctx, params, where, site.order)
                 if modules:
