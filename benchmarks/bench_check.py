@@ -12,9 +12,17 @@ one-file runs (the pre-commit case); columns:
   parses every file and runs no rule): the least any linter of these trees can cost;
 - plain parse: one process that calls ``libcst.parse_module`` on every ``*.py`` file of the
   tree and does nothing else;
-- optlint ``check --select ALL .`` with ``--jobs 2`` and ``--jobs 1``, ``--format json``
-  (2 jobs; it carries the fix edits) and ``--diff`` (2 jobs; on diffusers ``examples/`` unless
-  ``--diff-all``);
+- optlint ``check --select ALL --no-cache .`` (cold) with ``--jobs 2`` and ``--jobs 1``,
+  ``--format json`` (2 jobs; it carries the fix edits) and ``--diff`` (2 jobs; on diffusers
+  ``examples/`` unless ``--diff-all``);
+- warm: the second run with nothing changed, each tool with its cache (in a temporary folder:
+  ``ruff check --select ALL --statistics --cache-dir D .`` and ``optlint check --select ALL
+  --cache-dir D .``), after one unmeasured run that fills it;
+- the staged-file row (the pre-commit case): one file of diffusers (``--staged``, default
+  ``examples/amused/train_amused.py``) named alone, ``optlint check --force-exclude --select ALL``
+  as the hook runs it, from the tree's root, with the cache of a full run of the whole tree;
+  the one-file rows (benchmarks/data/) are cold (``--no-cache``);
+- the ratios of cold optlint to ruff ALL and to ruff E9, and of warm optlint to warm ruff;
 - peak RSS: the largest resident set of any single process of any optlint run on the tree,
   pool workers included (``os.wait4`` in a small launcher process: the maximum over the
   command and every descendant it reaped);
@@ -121,9 +129,12 @@ SMALL_TREE_FILES = 250
 JSON_RATIO = 1.5
 FLAKE8_RATIO = 1.05
 DIFF_VS_PARSE = 0.6
-PEAK_MIB = 200
+WARM_RATIO = 1.0  # warm optlint against warm ruff
+PEAK_MIB = 300  # issue 18: per process, on diffusers whole
 ONE_FILE_WITH_FINDING_S = 0.15
 ONE_FILE_WITHOUT_OPTIMIZER_S = 0.10
+STAGED_FILE_S = 0.2
+STAGED_DEFAULT = os.path.join("examples", "amused", "train_amused.py")
 
 
 @dataclass(frozen=True)
@@ -131,6 +142,7 @@ class Row:
     label: str
     path: str  # a folder, or one file for the one-file rows
     single_file: bool = False
+    staged_in: str | None = None  # the staged-file row: the tree whose warm cache it uses
 
 
 @dataclass
@@ -293,11 +305,18 @@ def optlint_findings(stdout: bytes) -> int:
     )
 
 
-def plan(row: Row, ruff: str | None, listing: str | None, do_diff: bool) -> dict[str, list[str]]:
-    """The commands measured on one row, by column name."""
+def plan(row: Row, ruff: str | None, listing: str | None, do_diff: bool, folder: str) -> dict[str, list[str]]:
+    """The commands measured on one row, by column name (names ending in `Warm` use a cache
+    that one unmeasured run fills first)."""
     target = row.path if row.single_file else "."
-    optlint = [sys.executable, "-m", "optlint", "check", "--select", "ALL"]
+    optlint = [sys.executable, "-m", "optlint", "check", "--select", "ALL", "--no-cache"]
     commands: dict[str, list[str]] = {}
+    if row.staged_in:
+        cache = os.path.join(folder, "optlint-cache-staged")
+        warm = [sys.executable, "-m", "optlint", "check", "--select", "ALL", "--cache-dir", cache]
+        commands["stagedPrime"] = warm + ["."]  # run once, unmeasured: the full run's cache
+        commands["optlintWarm"] = warm + ["--force-exclude", os.path.relpath(row.path, row.staged_in)]
+        return commands
     if ruff:
         commands["ruff"] = [ruff, "check", "--select", "ALL", "--no-cache", "--statistics", target]
         commands["ruffE9"] = [ruff, "check", "--select", "E9", "--no-cache", "--statistics", target]
@@ -308,6 +327,12 @@ def plan(row: Row, ruff: str | None, listing: str | None, do_diff: bool) -> dict
         commands["optlint2"] = optlint + [target]
         commands["json"] = optlint + ["--format", "json", target]
     else:
+        tag = re.sub(r"\W+", "-", row.label)
+        if ruff:
+            ruff_cache = os.path.join(folder, f"ruff-cache-{tag}")
+            commands["ruffWarm"] = [ruff, "check", "--select", "ALL", "--statistics", "--cache-dir", ruff_cache, "."]
+        optlint_cache = os.path.join(folder, f"optlint-cache-{tag}")
+        commands["optlintWarm"] = [sys.executable, "-m", "optlint", "check", "--select", "ALL", "--cache-dir", optlint_cache, "."]
         commands["optlint2"] = optlint + ["--jobs", "2", target]
         commands["optlint1"] = optlint + ["--jobs", "1", target]
         commands["json"] = optlint + ["--jobs", "2", "--format", "json", target]
@@ -325,7 +350,7 @@ def measure_trees(
         listing = None
         if row.single_file:
             result.files, result.megabytes = 1, os.path.getsize(row.path) / 1e6
-            cwd = os.path.dirname(row.path)
+            cwd = row.staged_in or os.path.dirname(row.path)
         else:
             files = python_files(row.path)
             result.files = len(files)
@@ -341,20 +366,25 @@ def measure_trees(
                 result.ruff_files = sum(
                     1 for line in shown.stdout.splitlines() if line.strip().endswith((".py", ".pyi", ".ipynb"))
                 )
-        commands = plan(row, ruff, listing, row.label in diff_labels)
-        result.measures = {name: Samples() for name in commands}
+        commands = plan(row, ruff, listing, row.label in diff_labels, folder)
+        result.measures = {name: Samples() for name in commands if name != "stagedPrime"}
         results.append(result)
         plans.append((cwd, commands))
     # One unmeasured run of optlint per row first: it writes optlint's bytecode (and warms the
     # file cache for every tool alike).
+    # The warm columns' caches are filled by one unmeasured run of each.
     for result, (cwd, commands) in zip(results, plans, strict=True):
-        subprocess.run(commands["optlint2"], cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL, env=CHILD_ENV)
+        for name in ("optlint2", "stagedPrime", "optlintWarm", "ruffWarm"):
+            if name in commands:
+                subprocess.run(commands[name], cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL, env=CHILD_ENV)
     # The one-file rows are short: run them more often so their median means something.
     for attempt in range(max(repeat, 5)):
         for result, (cwd, commands) in zip(results, plans, strict=True):
             if attempt >= repeat and not result.row.single_file:
                 continue
             for name, args in commands.items():
+                if name == "stagedPrime":
+                    continue
                 print(f"  [{attempt + 1}] {result.row.label}: {name} ...", end="", flush=True, file=sys.stderr)
                 timed_run(args, cwd, result.measures[name])
                 print(f" {result.measures[name].walls[-1]:.2f} s", file=sys.stderr, flush=True)
@@ -418,6 +448,10 @@ def print_table(results: list[TreeResult]) -> None:
         "1 job / ruff",
         "json / ruff",
         "2 jobs / ruff E9",
+        "ruff warm",
+        "optlint warm",
+        "warm / ruff warm",
+        "warm / ruff E9",
         "peak MiB",
         "findings",
     ]
@@ -431,7 +465,7 @@ def print_table(results: list[TreeResult]) -> None:
             (s.peak_mib for n, s in r.measures.items() if n.startswith(("optlint", "json", "diff")) and s.walls),
             default=None,
         )
-        optlint_run = r.measures.get("optlint1") or r.measures.get("optlint2")
+        optlint_run = r.measures.get("optlint1") or r.measures.get("optlint2") or r.measures.get("optlintWarm")
         findings = optlint_findings(optlint_run.last_stdout) if optlint_run and optlint_run.walls else None
         files = f"{r.files:,}" + (
             f" (ruff {r.ruff_files:,})" if r.ruff_files is not None and r.ruff_files != r.files else ""
@@ -451,6 +485,10 @@ def print_table(results: list[TreeResult]) -> None:
             ratio(one, ruff),
             ratio(r.median("json"), ruff),
             ratio(two, r.median("ruffE9")),
+            seconds(r.median("ruffWarm"), r.failed("ruffWarm")),
+            seconds(r.median("optlintWarm"), r.failed("optlintWarm")),
+            ratio(r.median("optlintWarm"), r.median("ruffWarm")),
+            ratio(r.median("optlintWarm"), r.median("ruffE9")),
             f"{peak:.0f}" if peak is not None else "—",
             str(findings) if findings is not None else "—",
         ]
@@ -470,6 +508,13 @@ def check_targets(results: list[TreeResult], flake8: list[Flake8Result]) -> list
     for r in results:
         label = r.row.label
         ruff = r.median("ruff")
+        if r.row.staged_in:
+            took = r.median("optlintWarm")
+            add(
+                took <= STAGED_FILE_S and not r.failed("optlintWarm") if took is not None else None,
+                f"{label}: optlint {seconds(took)} <= {STAGED_FILE_S:.2f} s (whole process, warm cache)",
+            )
+            continue
         if r.row.single_file:
             limit = ONE_FILE_WITH_FINDING_S if r.row.path == SMALL_WITH_FINDING else ONE_FILE_WITHOUT_OPTIMIZER_S
             took = r.median("optlint2")
@@ -483,6 +528,9 @@ def check_targets(results: list[TreeResult], flake8: list[Flake8Result]) -> list
             took = r.median(name)
             ok = None if ruff is None or took is None else took / ruff <= limit and not r.failed(name)
             add(ok, f"{label}: {what} {ratio(took, ruff)} ruff ALL <= {limit:.1f}×")
+        took, ruff_warm = r.median("optlintWarm"), r.median("ruffWarm")
+        ok = None if ruff_warm is None or took is None else took / ruff_warm <= WARM_RATIO and not r.failed("optlintWarm")
+        add(ok, f"{label}: warm optlint {ratio(took, ruff_warm)} warm ruff ALL <= {WARM_RATIO:.1f}×")
         took = r.median("json")
         ok = None if ruff is None or took is None else took / ruff <= JSON_RATIO and not r.failed("json")
         add(ok, f"{label}: --format json {ratio(took, ruff)} ruff ALL <= {JSON_RATIO:.1f}×")
@@ -491,7 +539,8 @@ def check_targets(results: list[TreeResult], flake8: list[Flake8Result]) -> list
             ok = None if parse is None or took is None else took / parse <= DIFF_VS_PARSE and not r.failed("diff")
             add(ok, f"{label}: --diff {ratio(took, parse)} plain LibCST parse <= {DIFF_VS_PARSE:.1f}×")
         peak = max(
-            (s.peak_mib for n, s in r.measures.items() if n not in ("ruff", "ruffE9", "parse") and s.walls), default=None
+            (s.peak_mib for n, s in r.measures.items() if n not in ("ruff", "ruffE9", "ruffWarm", "parse") and s.walls),
+            default=None,
         )
         add(
             None if peak is None else peak <= PEAK_MIB,
@@ -517,6 +566,11 @@ def main() -> None:
     parser.add_argument("--timm", help="huggingface/pytorch-image-models work tree")
     parser.add_argument("--lightning", help="Lightning-AI/pytorch-lightning work tree (rows: src/ and whole)")
     parser.add_argument("--diffusers", help="huggingface/diffusers work tree (rows: whole and examples/)")
+    parser.add_argument(
+        "--staged",
+        default=STAGED_DEFAULT,
+        help=f"the file of --diffusers named alone in the staged-file row (default {STAGED_DEFAULT})",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="whole-process runs per command (median reported)")
     parser.add_argument("--quick", action="store_true", help="1 repeat, and skip the whole diffusers tree")
     parser.add_argument(
@@ -554,6 +608,8 @@ def main() -> None:
         if not args.quick:
             rows.append(Row("diffusers, whole", args.diffusers))
         rows.append(Row("diffusers examples/", os.path.join(args.diffusers, "examples")))
+        staged = os.path.abspath(os.path.join(args.diffusers, args.staged))
+        rows.append(Row(f"one staged file ({args.staged}), diffusers whole, warm cache", staged, True, os.path.abspath(args.diffusers)))
     rows += [
         Row("one 60-line script, a finding", SMALL_WITH_FINDING, single_file=True),
         Row("the same, no optimizer", SMALL_WITHOUT_OPTIMIZER, single_file=True),
@@ -561,7 +617,7 @@ def main() -> None:
     for row in rows:
         if not os.path.exists(row.path):
             sys.exit(f"{row.path}: no such file or folder ({row.label})")
-    rows = [Row(r.label, os.path.abspath(r.path), r.single_file) for r in rows]
+    rows = [Row(r.label, os.path.abspath(r.path), r.single_file, r.staged_in) for r in rows]
 
     ruff = find_ruff(args.ruff)
     print(f"python {sys.version.split()[0]} ({sys.executable}); cores: {os.cpu_count()}; repeats: {repeat}")

@@ -69,9 +69,11 @@ def _formats() -> list[str]:
 @click.option("--add-noqa", is_flag=True, help="Add `# noqa: CODE` to every line with a finding (to adopt optlint on an existing codebase); writes the files.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
+@click.option("--no-cache", is_flag=True, help="Check every file again: read and write no cached results.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), envvar="OPTLINT_CACHE_DIR", help="Where to keep cached results (default: .optlint_cache at the project root; env OPTLINT_CACHE_DIR).")
 @click.option("--no-prefilter", is_flag=True, hidden=True, help="Parse every file (for testing the pre-filter).")
 @_VERSION_OPTION
-def check(paths, select, ignore, extend_select, output_format, color, show_files, show_settings, output_file, show_source, statistics, stdin_filename, fix, unsafe_fixes, diff, exit_zero, force_exclude, config_path, isolated, add_noqa, quiet, jobs, no_prefilter) -> None:
+def check(paths, select, ignore, extend_select, output_format, color, show_files, show_settings, output_file, show_source, statistics, stdin_filename, fix, unsafe_fixes, diff, exit_zero, force_exclude, config_path, isolated, add_noqa, quiet, jobs, no_cache, cache_dir, no_prefilter) -> None:
     """Check PATHS (files or folders; default: the current folder)."""
     from optlint.config import ConfigError, ConfigResolver, Selection, UsageError, split_codes
     from optlint.discovery import discover, force_excluded
@@ -142,7 +144,12 @@ def check(paths, select, ignore, extend_select, output_format, color, show_files
 
                 click.echo("".join(f"{readable_path(os.path.abspath(p))}\n" for p in sorted(files)), nl=False)
                 sys.exit(EXIT_ERROR if missing else EXIT_CLEAN)
-            results = found.problems + check_files(files, resolver.settings_for, jobs)
+            cache = None
+            if not no_cache:
+                from optlint.cache import ResultCache
+
+                cache = ResultCache(cache_dir, warn)
+            results = found.problems + check_files(files, resolver.settings_for, jobs, cache)
     except ConfigError as exc:  # a config met in a subfolder on the walk
         click.echo(f"optlint: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
@@ -308,6 +315,22 @@ def _summary(count: int, errors: int, checked: int, fixed: int = 0, diff: bool =
     if errors:
         text += f", {errors} could not be checked"
     return text + ")."
+
+
+@main.command()
+@click.option("--cache-dir", type=click.Path(file_okay=False), envvar="OPTLINT_CACHE_DIR", help="Also remove this cache folder (env OPTLINT_CACHE_DIR).")
+def clean(cache_dir) -> None:
+    """Remove the cache folders (.optlint_cache) under the current folder, and the configured one."""
+    from optlint.cache import clean as remove_caches
+    from optlint.config import ConfigError, ConfigResolver
+
+    try:
+        configured = [d for d in [ConfigResolver().settings_for(".").cache_dir] if d]
+    except ConfigError as exc:
+        click.echo(f"optlint: warning: {exc}", err=True)
+        configured = []
+    for folder in remove_caches(".", cache_dir, configured):
+        click.echo(f"Removing cache at: {folder}", err=True)
 
 
 @main.command()

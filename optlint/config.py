@@ -74,6 +74,7 @@ class FileConfig:
     test_files: list[tuple[str, str]] | None = None
     extend_test_files: list[tuple[str, str]] = field(default_factory=list)
     test_files_ignore: list[str] | None = None
+    cache_dir: str | None = None  # absolute
     #: the keys this file (or one it extends) set: `extend` merges only those
     given: set[str] = field(default_factory=set)
 
@@ -99,7 +100,7 @@ _CODE_LIST_KEYS = ("select", "ignore", "extend-select", "fixable", "unfixable", 
 _GLOB_LIST_KEYS = ("exclude", "extend-exclude", "test-files", "extend-test-files")
 _ALLOWED = (
     "extend", *_CODE_LIST_KEYS, *_GLOB_LIST_KEYS, "per-file-ignores", "extra-optimizers", "max-file-size",
-    "force-exclude", "respect-gitignore",
+    "force-exclude", "respect-gitignore", "cache-dir",
 )
 
 # Bounds on config numbers: anything outside is a typo or an attack, and each costs time or
@@ -216,7 +217,7 @@ def merge(base: FileConfig, child: FileConfig) -> FileConfig:
     out = FileConfig(path=child.path, given=base.given | child.given)
     for name in (
         "exclude", "extra_optimizers", "fixable", "max_file_size", "force_exclude", "respect_gitignore",
-        "test_files", "test_files_ignore", "per_file_ignores",
+        "test_files", "test_files_ignore", "per_file_ignores", "cache_dir",
     ):
         source = child if name.replace("_", "-") in child.given else base
         setattr(out, name, getattr(source, name))
@@ -303,6 +304,10 @@ def parse_table(table: dict, path: Path | None) -> FileConfig:
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: `{key}` must be true or false, got {_shown(value)}")
             setattr(config, key.replace("-", "_"), value)
+        elif key == "cache-dir":
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{where}: `cache-dir` must be the path of a folder, got {_shown(value)}")
+            config.cache_dir = os.path.join(folder, os.path.expanduser(value))  # relative to the config's folder
         elif key == "max-file-size":
             if isinstance(value, bool) or not isinstance(value, int) or not MIN_FILE_SIZE <= value <= MAX_FILE_SIZE_LIMIT:
                 raise ConfigError(
@@ -399,6 +404,7 @@ def resolve_settings(
         respect_gitignore=config.respect_gitignore,
         force_exclude=config.force_exclude,
         config_path=str(config.path) if config.path is not None else None,
+        cache_dir=config.cache_dir,
     )
 
 
@@ -434,6 +440,7 @@ class ConfigResolver:
         self.warn = warn
         self._by_folder: dict[str, Path | None] = {}
         self._settings: dict[Path | None, Settings] = {}
+        self._of_path: dict[str, Settings] = {}
         self.fixed: FileConfig | None = None
         if explicit:
             path = Path(explicit)
@@ -477,6 +484,13 @@ class ConfigResolver:
         return found
 
     def settings_for(self, path: str) -> Settings:
+        known = self._of_path.get(path)
+        if known is not None:
+            return known  # asked for every file several times in a run
+        settings = self._of_path[path] = self._settings_for(path)
+        return settings
+
+    def _settings_for(self, path: str) -> Settings:
         key = self.config_path(path)
         if key not in self._settings:
             if self.fixed is not None:

@@ -56,3 +56,6 @@ class FileResult:
     #: what else of the project the result was computed from (optlint.static.project.Dependencies),
     #: or None when it read nothing but the file
     dependencies: object = None
+    #: the checked file's (mtime_ns, size, sha256), its stat taken before it was read (the cache
+    #: keys the result by them); None for text that is no file
+    source_key: tuple | None = None

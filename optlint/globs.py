@@ -45,11 +45,24 @@ def _lines(pattern: str) -> list[str]:
     return [pattern]
 
 
+#: a path with `.`/`..` parts or doubled separators, which only os.path.relpath handles
+_UNNORMAL = re.compile(r"(?:^|/)\.\.?(?:/|$)|//")
+
+
 def relative(path: str, root: str) -> str | None:
     """`path` relative to `root` with `/` separators, or None when it is not inside `root`.
 
     Both are made absolute without resolving symbolic links (as ruff does): a file reached
     through a linked folder is matched by the path it was named by."""
+    if (
+        os.sep == "/"
+        and path.startswith(root)
+        and path[len(root) : len(root) + 1] == "/"
+        and root[:1] == "/"
+        and root[-1:] != "/"
+        and not _UNNORMAL.search(path)
+    ):  # the common case (an absolute path below an absolute root): no system calls
+        return path[len(root) + 1 :].rstrip("/") or "."
     rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
     if rel == ".." or rel.startswith(".." + os.sep):
         return None
@@ -97,14 +110,58 @@ def _spec(lines: list[str]) -> pathspec.PathSpec:
     return pathspec.PathSpec.from_lines("gitignore", lines)
 
 
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+
+
+_ANY_FOLDER = "^(?:.+/)?"
+
+
+def _any_of(patterns):
+    """One regex that matches where any of the patterns' regexes matches (their named groups
+    made plain, so they can stand side by side), or None when they cannot be joined. Most
+    paths match no pattern: one search tells so, instead of one search per pattern. The
+    patterns of a name at any depth share one ``^(?:.+/)?`` (tried once, not once each)."""
+    sources = [p.regex.pattern for p in patterns if getattr(p, "regex", None) is not None]
+    if len(sources) != len(patterns) or any(isinstance(s, bytes) or "(?P=" in s for s in sources):
+        return None
+    plain = [_NAMED_GROUP.sub("(?:", s) for s in sources]
+    names = [s[len(_ANY_FOLDER) :] for s in plain if s.startswith(_ANY_FOLDER)]
+    others = [s for s in plain if not s.startswith(_ANY_FOLDER)]
+    parts = [f"(?:{s})" for s in others]
+    if names:
+        parts.append(_ANY_FOLDER + "(?:" + "|".join(f"(?:{s})" for s in names) + ")")
+    if not parts:
+        return None
+    try:
+        joined = re.compile("|".join(parts))
+    except re.error:
+        return None
+    # every gitignore regex is anchored at the start: try the start only, not every position
+    return joined.match if all(s.startswith("^") for s in plain) else joined.search
+
+
+def _spec_match(spec: pathspec.PathSpec, file: str) -> bool:
+    memo = getattr(spec, "_optlint_memo", None)
+    if memo is None:
+        memo = spec._optlint_memo = {}
+        spec._optlint_screen = _any_of(spec.patterns)
+    if file in memo:
+        return memo[file]  # the folders above each file: asked once per file in them
+    screen = spec._optlint_screen
+    found = memo[file] = (screen is None or screen(file) is not None) and bool(spec.match_file(file))
+    if len(memo) > 4096:
+        memo.clear()
+    return found
+
+
 def _match(spec: pathspec.PathSpec, rel: str, is_dir: bool) -> bool:
     """`rel` or one of its folders matches: a folder a pattern names takes its contents along
     (gitignore's rule; `tests/*` names `tests/a/`, so `tests/a/b.py` too)."""
     parts = rel.split("/")
     for depth in range(1, len(parts)):
-        if spec.match_file("/".join(parts[:depth]) + "/"):
+        if _spec_match(spec, "/".join(parts[:depth]) + "/"):
             return True
-    return spec.match_file(rel + "/" if is_dir else rel)
+    return _spec_match(spec, rel + "/" if is_dir else rel)
 
 
 def check_invalid(pattern: str) -> str | None:
@@ -133,6 +190,7 @@ class IgnoreFile:
             if pattern.include is not None:
                 patterns.append(pattern)
         self.patterns = patterns
+        self._screen = _any_of(patterns)
 
     def verdict(self, path: str, is_dir: bool) -> bool | None:
         """True ignored, False re-included, None: this file says nothing about `path`."""
@@ -141,6 +199,8 @@ class IgnoreFile:
             return None
         if is_dir:
             rel += "/"
+        if self._screen is not None and self._screen(rel) is None:
+            return None  # no pattern matches it
         result = None
         for pattern in self.patterns:
             if pattern.match_file(rel) is not None:

@@ -14,7 +14,6 @@ import os
 import re
 from collections import Counter
 from urllib.parse import quote
-from xml.sax.saxutils import quoteattr
 
 from optlint import __version__
 from optlint.document import fix_applicability
@@ -128,6 +127,8 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 
 
 def _xml_attr(text: str) -> str:
+    from xml.sax.saxutils import quoteattr  # only XML formats pay for it (it imports urllib.request)
+
     return quoteattr(_XML_INVALID.sub("\ufffd", text))
 
 

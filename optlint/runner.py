@@ -47,12 +47,24 @@ def default_jobs() -> int:
 MIN_BYTES_FOR_POOL = 6 * 1024 * 1024
 
 
-def check_files(files: list[str], settings, jobs: int | None = None) -> list[FileResult]:
+def check_files(files: list[str], settings, jobs: int | None = None, cache=None) -> list[FileResult]:
     """Check `files` with at most `jobs` processes: a small run stays in this one.
 
     `settings` is one Settings for every file, or a function giving each file's (a monorepo
-    has one config per project); each distinct Settings reaches a worker once."""
+    has one config per project); each distinct Settings reaches a worker once. With `cache`
+    (optlint.cache.ResultCache), files whose cached result still holds are not checked."""
     settings_for = settings if callable(settings) else (lambda path, one=settings: one)
+    if cache is None:
+        return _check_files(files, settings_for, jobs)
+    hits, misses = cache.lookup(files, settings_for)
+    checked = _check_files(misses, settings_for, jobs) if misses else []
+    cache.store(checked, settings_for)
+    cache.save()
+    hits.update(zip(misses, checked))
+    return [hits[path] for path in files]
+
+
+def _check_files(files: list[str], settings_for, jobs: int | None) -> list[FileResult]:
     table: list[Settings] = []
     index: dict[int, int] = {}
     of: dict[str, int] = {}

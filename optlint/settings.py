@@ -152,6 +152,7 @@ class Settings:
     respect_gitignore: bool = True
     force_exclude: bool = False
     config_path: str | None = None  # the config file these settings come from (None: defaults)
+    cache_dir: str | None = None  # `cache-dir`, absolute (None: .optlint_cache at the project root)
 
     def applies(self, finding) -> bool:
         """Whether --fix / --diff apply this finding's fix: its code is fixable and its fix is

@@ -123,7 +123,8 @@ def _place(path: str, ctx, raw, render_fixes: bool, codes: frozenset[str] = froz
     directives = noqa.Directives()
     if "noqa" in ctx.text:
         rows = {row for f in raw for row in range((f.span or f.node).lineno, (f.span or f.node).end_lineno + 1)}
-        if unused_wanted or any("noqa" in ctx.source.line(row) for row in rows) or _NOQA_WORTH_WARNING.search(ctx.text):
+        wanted = unused_wanted and noqa.may_matter(ctx.text)  # OPT009 judges only directives naming our codes
+        if wanted or any("noqa" in ctx.source.line(row) for row in rows) or _NOQA_WORTH_WARNING.search(ctx.text):
             directives = noqa.read(ctx.text)
             if result is not None:
                 result.warnings.extend(f"{path}:{row}: {message}" for row, message in directives.warnings)

@@ -6,6 +6,9 @@ The top of the per-file pipeline, above the text checker (optlint.static.checker
 
 from __future__ import annotations
 
+import hashlib
+import os
+
 from optlint.static.checker import check_text
 from optlint.findings import FileResult
 from optlint.settings import Settings
@@ -57,10 +60,12 @@ def check_path(path: str, settings: Settings, display: str | None = None) -> Fil
 
     shown = display or path
     try:
+        info = os.stat(path)  # before the read: a write after it changes what the cache sees
         data = read_source(path, settings.max_file_size)
     except OSError as exc:
         return error_finding(FileResult(shown), SourceError(f"cannot read file: {exc.strerror or exc}"))
     result = check_source(shown, data, settings)
+    result.source_key = (info.st_mtime_ns, info.st_size, hashlib.sha256(data).hexdigest())
     if not (settings.fix or settings.diff) or result.error:
         return result
     from optlint.static.apply_fixes import fix_file

@@ -28,6 +28,16 @@ _CODE_LIKE = re.compile(r"[A-Za-z]+[0-9]+")
 _OUR_CODE = re.compile(r"OPT[0-9]+")
 _ROW = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 UNUSED_NOQA = "OPT009"
+#: What reading a file's directives can find beyond the rows of its findings: a `# noqa:` whose
+#: codes may hold an optlint code (OPT009, warnings on `opt001` or unknown codes; case-blind, so
+#: a superset), one whose first code is no code (a warning), or a file-level directive. A text
+#: without any is not tokenized for them (tokenizing costs more than the file's analysis).
+_MAY_MATTER = re.compile(r"#\s*noqa\s*:(?:[^#\r\n]*opt|\s*+(?![A-Za-z]+[0-9]+(?:[\s,#]|$)))|#\s*optlint\s*:\s*noqa", re.I | re.M)
+
+
+def may_matter(text: str) -> bool:
+    """Whether `text` may hold a directive that OPT009 reports or that deserves a warning."""
+    return _MAY_MATTER.search(text) is not None
 
 
 def rows_of(text: str) -> list[str]:

@@ -45,12 +45,17 @@ class Dependencies:
         return bool(self.files or self.queries)
 
 
+_MARKED: dict[str, bool] = {}
+
+
 def find_root(path: str) -> str:
     """The nearest folder at or above `path`'s folder holding a root marker (else its folder)."""
     folder = os.path.dirname(os.path.abspath(path))
     probe = folder
     while True:
-        if any(os.path.exists(os.path.join(probe, marker)) for marker in ROOT_MARKERS):
+        if probe not in _MARKED:  # each folder is looked at once per process
+            _MARKED[probe] = any(os.path.exists(os.path.join(probe, marker)) for marker in ROOT_MARKERS)
+        if _MARKED[probe]:
             return probe
         parent = os.path.dirname(probe)
         if parent == probe:
@@ -283,3 +288,4 @@ def forget_projects() -> None:
     """Drop every Project of this process (a long-lived server after files changed)."""
     _PROJECTS.clear()
     _ROOTS.clear()
+    _MARKED.clear()
