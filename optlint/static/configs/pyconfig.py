@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ast
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from optlint.optimizers import lookup
 from optlint.static.model.scopes import dotted_name
@@ -55,7 +55,6 @@ class PyFinding:
     message: str
     fix_target: ast.AST | None = None  # the optim_wrapper dict to insert paramwise_cfg into
     no_fix: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def _module_where(ctx) -> Where:

@@ -48,14 +48,6 @@ class Node:
             return None
         return self.items[key][0]
 
-    def plain(self):
-        """The node as plain data (mappings and sequences built recursively)."""
-        if self.items is not None:
-            return {k: v.plain() for k, (_, v) in self.items.items()}
-        if self.elements is not None:
-            return [e.plain() for e in self.elements]
-        return self.value
-
 
 @dataclass
 class ConfigFile:
