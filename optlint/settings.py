@@ -152,6 +152,8 @@ class Settings:
     respect_gitignore: bool = True
     force_exclude: bool = False
     config_path: str | None = None  # the config file these settings come from (None: defaults)
+    #: the project's root folder (`project-root` / `--project-root`; None: found above each file)
+    project_root: str | None = None
 
     def applies(self, finding) -> bool:
         """Whether --fix / --diff apply this finding's fix: its code is fixable and its fix is
