@@ -91,17 +91,17 @@ def test_the_pre_commit_path_finds_the_same_for_each_staged_file(name):
 
 
 def test_the_flake8_plugin_sees_the_other_modules():
+    # flake8 hands the plugin one file at a time: each finds its project and reads the
+    # other modules from disk (one flake8 run over every fixture project)
     pytest.importorskip("flake8")
-    for name in NAMES:
-        root = PROJECTS / name
-        result = subprocess.run(
-            [sys.executable, "-m", "flake8", "--select", "OPT", "--format=%(path)s:%(row)d:%(col)d:%(code)s", "."],
-            cwd=root, capture_output=True, text=True,
-        )
-        assert result.returncode in (0, 1), result.stderr
-        found = sorted(line.removeprefix("./") for line in result.stdout.splitlines() if ":OPT" in line)
-        # flake8's columns are 1-based in its output, like optlint's
-        assert found == sorted(f"{p}:{r}:{c}:{code}" for p, r, c, code, _ in expected(name)), name
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "OPT", "--format=%(path)s:%(row)d:%(col)d:%(code)s", "."],
+        cwd=PROJECTS, capture_output=True, text=True,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    found = sorted(line.removeprefix("./") for line in result.stdout.splitlines() if ":OPT" in line)
+    # flake8's columns are 1-based in its output, like optlint's
+    assert found == sorted(f"{name}/{p}:{r}:{c}:{code}" for name in NAMES for p, r, c, code, _ in expected(name))
 
 
 def test_a_fix_that_would_edit_another_module_is_withheld():
@@ -127,6 +127,15 @@ def test_project_root_setting_decides_where_imports_resolve(tmp_path):
     assert check(["--project-root", str(tmp_path), "app/train.py"], tmp_path) == []
     (tmp_path / "pyproject.toml").write_text('[tool.optlint]\nproject-root = "."\n')
     assert check(["app/train.py"], tmp_path) == []
+    (tmp_path / "pyproject.toml").write_text('[tool.optlint]\nproject-root = "nowhere"\n')
+    forget_projects()
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        bad = CliRunner().invoke(main, ["check", "app/train.py"])
+    finally:
+        os.chdir(old)
+    assert bad.exit_code == 2 and "`project-root` names 'nowhere', which is no folder" in bad.output
 
 
 def test_a_file_that_imports_nothing_of_the_project_reads_no_other_file(tmp_path):
@@ -142,3 +151,21 @@ def test_a_file_that_imports_nothing_of_the_project_reads_no_other_file(tmp_path
     forget_projects()
     assert [f.code for f in result.findings] == ["OPT001"]
     assert not result.dependencies  # no file read, no folder walked
+
+
+def test_a_value_another_module_may_bind_two_ways_is_not_known(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "config.py").write_text(
+        "import os\nif os.environ.get('FAST'):\n    WD = 0.0\nelse:\n    WD = 0.1\nZERO = 0.0\n"
+    )
+    (tmp_path / "broken.py").write_text("WD = (\n")  # cannot be parsed: nothing is read from it
+    (tmp_path / "train.py").write_text(
+        "import torch\nfrom config import WD, ZERO\nimport broken\n"
+        "a = torch.optim.AdamW(model.parameters(), weight_decay=WD)\n"
+        "b = torch.optim.AdamW(model.parameters(), weight_decay=ZERO)\n"
+        "c = torch.optim.AdamW(model.parameters(), weight_decay=broken.WD)\n"
+    )
+    items = {i["location"]["row"]: i["message"] for i in check(["train.py"], tmp_path)}
+    assert sorted(items) == [4, 6]  # ZERO is 0.0 in config.py: silent
+    assert "weight_decay=WD from `WD` in config.py:5, not statically known" in items[4]
+    assert "weight_decay=broken.WD, not statically known" in items[6]

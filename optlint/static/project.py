@@ -76,6 +76,7 @@ class Project:
         self._mentions: dict[str, list[str]] = {}
         self._tracking: list[Dependencies] = []
         self._tweaks: dict[str, list[str]] = {}
+        self._session = 0  # one per checked file (`begin`)
 
     # -- dependency tracking ------------------------------------------------------------
 
@@ -83,6 +84,7 @@ class Project:
         """Start recording what the file about to be checked reads of the project."""
         deps = Dependencies()
         self._tracking.append(deps)
+        self._session += 1
         return deps
 
     def end(self) -> Dependencies:
@@ -137,6 +139,12 @@ class Project:
             while len(self._contexts) >= MAX_CONTEXTS:
                 del self._contexts[next(iter(self._contexts))]  # the least recently used
         self._contexts[path] = found  # now the most recently used
+        if found is not None and getattr(found, "session", None) != self._session:
+            # each checked file gets the module's full budget of resolution steps (a module
+            # read for many files must not run out of it), and no memo of another check
+            found.session = self._session
+            found.resolver.steps = 0
+            found.resolver._binding_values.clear()
         return found
 
     def _analyse(self, path: str, text: str | None):

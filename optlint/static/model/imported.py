@@ -27,6 +27,11 @@ class Target:
     context: object  # the other module's FileContext
     binding: Binding | None  # its module-level binding of the name (None: the module itself)
     rest: str = ""  # the attributes after that name (always "": attributes are not followed)
+    name: str = ""  # the name in that module
+    #: whether one binding alone reaches the end of the module (not `try: import ... except:
+    #: def ...`, nor an if/else that binds it twice): a function or list chosen among several is
+    #: never assumed
+    unique: bool = True
 
     @property
     def resolver(self):
@@ -85,9 +90,9 @@ def resolve(context, qualname: str, text_test=None, depth: int = 0) -> Target | 
     if not bindings:
         return None
     binding = bindings[0]
-    if binding.kind is BindingKind.IMPORT:
+    if binding.kind is BindingKind.IMPORT and len(bindings) == 1:
         if depth >= MAX_REEXPORTS or binding.qualname is None:
             return None
         # a re-export (`from .optim import make` in `pkg/__init__.py`)
         return resolve(other, binding.qualname + (f".{tail}" if tail else ""), text_test, depth + 1)
-    return Target(other, binding, tail)
+    return Target(other, binding, tail, head, len(bindings) == 1 and other.resolver.complete)

@@ -68,7 +68,7 @@ def _registry(resolver, receiver, where):
         return None
     if bindings[0].kind is BindingKind.IMPORT:
         target = resolver.imported(receiver, where)
-        if target is None or target.rest or target.binding is None:
+        if target is None or target.rest or target.binding is None or not target.unique:
             return None
         model, binding = target.context.model, target.binding
     elif "." not in name and bindings[0].value_scope is not None and bindings[0].value_scope.parent is None:

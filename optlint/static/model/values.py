@@ -361,7 +361,7 @@ class Resolver:
             test = text_test
             text_test = lambda text: (f"def {name}" in text or f"{name} =" in text) and test(text)  # noqa: E731
         target = self.imported(node, where, text_test)
-        if target is None or target.rest or target.binding is None:
+        if target is None or target.rest or target.binding is None or not target.unique:
             return None
         binding = target.binding
         if binding.kind is BindingKind.DEF or binding.kind is BindingKind.ASSIGN and isinstance(binding.node, ast.Lambda):
@@ -533,7 +533,8 @@ class Resolver:
         if not bindings or bindings[0].kind is not BindingKind.IMPORT:
             return None
         target = self.imported(node, where)
-        if target is None or target.rest or target.binding is None or target.binding.kind is not BindingKind.ASSIGN:
+        if target is None or target.rest or target.binding is None or target.binding.kind is not BindingKind.ASSIGN \
+                or not target.unique:
             return None
         return target
 
@@ -547,10 +548,12 @@ class Resolver:
         if binding.kind is not BindingKind.ASSIGN or not isinstance(binding.statement, (ast.Assign, ast.AnnAssign)):
             return unknown(text)
         name = text.rsplit(".", 1)[-1]
-        value = target.resolver.evaluate(binding.node, Where.of_binding(binding), depth + 1)
+        # every binding of the name that reaches the end of its module (`if ...: WD = 0.0
+        # else: WD = 0.1` is not known)
+        value = target.resolver.evaluate(ast.Name(id=target.name, ctx=ast.Load()), target.resolver.at_end(), depth + 1)
         if value.known:
-            value = replace(value, source=f"`{name}` in {target.place()}")
-        return value
+            return replace(value, source=f"`{name}` in {target.place()}")
+        return unknown(text, value.source or f"`{name}` in {target.place()}")
 
     def _evaluate_attribute(self, node: ast.Attribute, where: Where, depth: int) -> Value:
         text = self.segment(node)
@@ -617,7 +620,8 @@ class Resolver:
                 cls = self.model.class_scopes.get(qualname.rsplit(".", 1)[-1])
             else:
                 target = self.imported(call.func, Where.of_binding(binding))
-                if target is None or target.rest or target.binding is None or target.binding.kind is not BindingKind.CLASS:
+                if target is None or target.rest or target.binding is None or target.binding.kind is not BindingKind.CLASS \
+                        or not target.unique:
                     return None
                 cls = target.context.model.class_scopes.get(target.binding.node.name)
                 elsewhere = (target.context, target.place(target.binding.node))
