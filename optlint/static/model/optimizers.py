@@ -251,7 +251,12 @@ class OptimizerCalls:
             return calls
         function = self.resolver.local_function(func, where, self._may_build)
         if function is not None:
-            return self._inlined(site, where, function)
+            found = self._inlined(site, where, function)
+            if found or function.model is self.model:
+                return found
+            # a function of another module that builds no optimizer optlint can read: judged
+            # as before it was read (an unknown callee given `weight_decay=`)
+            return self._unknown(site, where, args)
         made = self._made(site, where, args)
         if made:
             return made
