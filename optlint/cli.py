@@ -71,9 +71,10 @@ def _formats() -> list[str]:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--no-cache", is_flag=True, help="Check every file again: read and write no cached results.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), envvar="OPTLINT_CACHE_DIR", help="Where to keep cached results (default: .optlint_cache at the project root; env OPTLINT_CACHE_DIR).")
+@click.option("--project-root", type=click.Path(file_okay=False, exists=True), default=None, help="The project's root folder, where imports of other modules are resolved (default: the nearest folder above each file with pyproject.toml, setup.cfg, setup.py or .git).")
 @click.option("--no-prefilter", is_flag=True, hidden=True, help="Parse every file (for testing the pre-filter).")
 @_VERSION_OPTION
-def check(paths, select, ignore, extend_select, output_format, color, show_files, show_settings, output_file, show_source, statistics, stdin_filename, fix, unsafe_fixes, diff, exit_zero, force_exclude, config_path, isolated, add_noqa, quiet, jobs, no_cache, cache_dir, no_prefilter) -> None:
+def check(paths, select, ignore, extend_select, output_format, color, show_files, show_settings, output_file, show_source, statistics, stdin_filename, fix, unsafe_fixes, diff, exit_zero, force_exclude, config_path, isolated, add_noqa, quiet, jobs, no_cache, cache_dir, project_root, no_prefilter) -> None:
     """Check PATHS (files or folders; default: the current folder)."""
     from optlint.config import ConfigError, ConfigResolver, Selection, UsageError, split_codes
     from optlint.discovery import discover, force_excluded
@@ -92,6 +93,8 @@ def check(paths, select, ignore, extend_select, output_format, color, show_files
         settings.prefilter = not no_prefilter
         settings.fix, settings.diff = fix and not diff, diff
         settings.unsafe_fixes = unsafe_fixes
+        if project_root is not None:
+            settings.project_root = os.path.abspath(project_root)
         # Fix edits are rendered (through LibCST) only where something shows or applies them.
         settings.fix_edits = fix or diff or statistics or output_format in SHOWS_EDITS or output_format == "full"
 
@@ -229,6 +232,7 @@ def _settings_report(path: str, settings) -> str:
         f"test-files-ignore = {sorted(settings.test_files_ignore)!r}",
         f"extra-optimizers = {sorted(settings.extra_optimizers)!r}",
         f"max-file-size = {settings.max_file_size!r}",
+        f"project-root = {settings.project_root!r}",
     ]
     return "\n".join(lines) + "\n"
 

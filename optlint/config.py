@@ -75,6 +75,9 @@ class FileConfig:
     extend_test_files: list[tuple[str, str]] = field(default_factory=list)
     test_files_ignore: list[str] | None = None
     cache_dir: str | None = None  # absolute
+    #: `project-root`: the folder other modules are resolved from (None: the nearest folder
+    #: with pyproject.toml / setup.cfg / setup.py / .git above each file)
+    project_root: str | None = None
     #: the keys this file (or one it extends) set: `extend` merges only those
     given: set[str] = field(default_factory=set)
 
@@ -100,7 +103,7 @@ _CODE_LIST_KEYS = ("select", "ignore", "extend-select", "fixable", "unfixable", 
 _GLOB_LIST_KEYS = ("exclude", "extend-exclude", "test-files", "extend-test-files")
 _ALLOWED = (
     "extend", *_CODE_LIST_KEYS, *_GLOB_LIST_KEYS, "per-file-ignores", "extra-optimizers", "max-file-size",
-    "force-exclude", "respect-gitignore", "cache-dir",
+    "force-exclude", "respect-gitignore", "cache-dir", "project-root",
 )
 
 # Bounds on config numbers: anything outside is a typo or an attack, and each costs time or
@@ -217,7 +220,7 @@ def merge(base: FileConfig, child: FileConfig) -> FileConfig:
     out = FileConfig(path=child.path, given=base.given | child.given)
     for name in (
         "exclude", "extra_optimizers", "fixable", "max_file_size", "force_exclude", "respect_gitignore",
-        "test_files", "test_files_ignore", "per_file_ignores", "cache_dir",
+        "test_files", "test_files_ignore", "per_file_ignores", "cache_dir", "project_root",
     ):
         source = child if name.replace("_", "-") in child.given else base
         setattr(out, name, getattr(source, name))
@@ -308,6 +311,13 @@ def parse_table(table: dict, path: Path | None) -> FileConfig:
             if not isinstance(value, str) or not value.strip():
                 raise ConfigError(f"{where}: `cache-dir` must be the path of a folder, got {_shown(value)}")
             config.cache_dir = os.path.join(folder, os.path.expanduser(value))  # relative to the config's folder
+        elif key == "project-root":
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{where}: `project-root` must be a folder (a string), got {_shown(value)}")
+            root = os.path.normpath(os.path.join(folder, os.path.expanduser(value)))
+            if not os.path.isdir(root):
+                raise ConfigError(f"{where}: `project-root` names {value!r}, which is no folder ({root})")
+            config.project_root = root
         elif key == "max-file-size":
             if isinstance(value, bool) or not isinstance(value, int) or not MIN_FILE_SIZE <= value <= MAX_FILE_SIZE_LIMIT:
                 raise ConfigError(
@@ -405,6 +415,7 @@ def resolve_settings(
         force_exclude=config.force_exclude,
         config_path=str(config.path) if config.path is not None else None,
         cache_dir=config.cache_dir,
+        project_root=config.project_root,
     )
 
 

@@ -153,6 +153,8 @@ class Settings:
     force_exclude: bool = False
     config_path: str | None = None  # the config file these settings come from (None: defaults)
     cache_dir: str | None = None  # `cache-dir`, absolute (None: .optlint_cache at the project root)
+    #: the project's root folder (`project-root` / `--project-root`; None: found above each file)
+    project_root: str | None = None
 
     def applies(self, finding) -> bool:
         """Whether --fix / --diff apply this finding's fix: its code is fixable and its fix is

@@ -325,3 +325,27 @@ def test_server_without_the_extra_says_what_to_install(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     run = subprocess.run([sys.executable, "-m", "optlint", "server"], env=env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and 'optlint[lsp]' in run.stderr
+
+
+@pytest.mark.asyncio
+async def test_other_modules_are_read_as_the_editor_holds_them(client: LanguageClient, project):
+    # train.py imports its decay from config.py: the open buffer of config.py (unsaved) counts
+    (project / "config.py").write_text("WD = 0.05\n")
+    train = "import torch\nfrom config import WD\nopt = torch.optim.AdamW(model.parameters(), weight_decay=WD)\n"
+    (project / "train.py").write_text(train)
+    [finding] = _check_json(project / "train.py")  # on disk: 0.05, a finding that names config.py
+    assert "config.py:1" in finding["message"]
+    config_uri = _open(client, project / "config.py", "WD = 0.0\n")
+    await _diagnostics(client, config_uri)
+    uri = _open(client, project / "train.py", train)
+    assert await _diagnostics(client, uri) == []
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=config_uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text="WD = 0.1\n")],
+        )
+    )
+    await _diagnostics(client, config_uri)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    [diagnostic] = await _diagnostics(client, uri)
+    assert "weight_decay=0.1 from `WD` in config.py:1" in diagnostic.message

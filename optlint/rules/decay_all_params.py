@@ -4,7 +4,7 @@ import ast
 from typing import Iterator
 
 from optlint.rules.base import RawFinding, Rule
-from optlint.rules.patterns import OPTIMIZER_NAMES
+from optlint.rules.patterns import OPTIMIZER_OR_FACTORY
 
 _ADVICE = "put vector parameters (biases, norm weights: `p.squeeze().ndim < 2`) in a group with weight_decay=0.0"
 
@@ -29,9 +29,11 @@ class DecayAllParams(Rule):
         parameters no decay. `AdamW(model.parameters())` decays them at 0.01 by default.
     """
     known_problems = """
-        optlint reads one file at a time: an optimizer built by a factory in another module is
-        reported only when the call passes `weight_decay=` and bare parameters, and parameters
-        gathered in another module are not followed. A module frozen and given adapters is
+        Factories, helpers, constants and config defaults in other modules of the project are
+        followed (see the README's "Across modules"); a callee outside the project (an
+        installed package) is reported only when the call passes `weight_decay=` and bare
+        parameters. When the factory's own text decides (its call over all parameters with
+        its own decay), the factory's file reports it and its callers stay silent. A module frozen and given adapters is
         trusted to train adapters only; modules unfrozen again after the freeze (a final
         norm, the last block, norms chosen by name) train in full and are reported. An
         optimizer class that skips 1-D parameters in its own `step()` is recognized when it is
@@ -116,7 +118,9 @@ class DecayAllParams(Rule):
         "import torch\ngroups = []\nfor n, p in model.named_parameters():\n    groups.append({'params': [p], 'weight_decay': 0.05})\n"
         "opt = torch.optim.AdamW(groups, lr=1e-3)\n",
     )
-    REQUIRES = ("parameters", r"parameters\s*\(", OPTIMIZER_NAMES)
+    # `parameters()` here, or a helper of another module that gathers them and says so
+    # (`trainable_params(model)`, `get_param_groups(...)`)
+    REQUIRES = ("param", r"param\w*\s*\(", OPTIMIZER_OR_FACTORY)
 
     def check(self, ctx) -> Iterator[RawFinding]:
         from optlint.static.fix.edits import NoFix, caveat_note

@@ -12,6 +12,10 @@ from optlint.optimizers import COUPLED_LAST_NAMES, KNOWN_LAST_NAMES
 #: identifier alternation against the file's identifiers, not as a regex.)
 OPTIMIZER_NAMES = r"\b(?:%s)\b|weight_decay" % "|".join(sorted(KNOWN_LAST_NAMES))
 
+#: The same, or a word of a factory's name (`build_optimizer`, `OPTIMIZERS.build`): an optimizer
+#: built in another module of the project is often reached through one.
+OPTIMIZER_OR_FACTORY = OPTIMIZER_NAMES + "|optimizer|Optimizer|OPTIMIZER"
+
 #: The Adam-family classes that may apply coupled L2 (OPT003), under any of their names.
 COUPLED_NAMES = r"\b(?:%s)\b" % "|".join(sorted(COUPLED_LAST_NAMES))
 

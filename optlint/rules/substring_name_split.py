@@ -28,6 +28,11 @@ class SubstringNameSplit(Rule):
         nothing else, matches the words) is not reported; with a model chosen at run time
         it is. Groups handed to `deepspeed.initialize`, per-parameter groups whose decay a
         name test picks, and names from Hugging Face's `get_parameter_names` count too.
+        A function that returns param groups split by name (`get_parameter_groups(model,
+        wd)`) is reported where it splits them, whichever module builds the optimizer (no
+        automatic fix there: its callers' optimizers are not rewritten); a test in another
+        module that only the caller's arguments make a decay split is reported at the
+        caller's optimizer, naming the test's file and line.
     """
     why_bad = """
         Names are not roles. `'bias' in name` misses every normalization weight (`norm1.weight`,
@@ -107,8 +112,18 @@ class SubstringNameSplit(Rule):
                 if test.twin is not None:
                     # a test and its complement are one decision: one finding, at the first
                     seen.add(id(test.twin.node))
-                if exact_for_model(test, ctx.params.shapes, ctx.resolver):
+                other = ctx.resolver.elsewhere(test.where.scope) if test.where is not None else None
+                owner = other or ctx.resolver
+                if exact_for_model(test, owner.context.params.shapes if other else ctx.params.shapes, owner):
                     continue  # the words name exactly the vectors of the model the file builds
+                if other is not None:
+                    # the test is written in another module: that module reports it when its
+                    # own text shows the split (a helper returning the groups); else it is
+                    # reported here, at the optimizer, naming the test's file and line
+                    if any(t.node is test.node for each in other.context.splits for t in each.tests):
+                        continue
+                    yield self.finding(split.call.node, _elsewhere_message(other, test), no_fix=_ELSEWHERE)
+                    continue
                 if id(test) not in fixes:
                     found = _fix(ctx, split, test)
                     fixes[id(test)] = found
@@ -117,6 +132,19 @@ class SubstringNameSplit(Rule):
                 fix, reason = fixes[id(test)]
                 message = _message(ctx, test) + (f" (no automatic fix: {reason})" if reason else "") + caveat_note(fix)
                 yield self.finding(test.node, message, fix=fix, no_fix=reason)
+
+
+_ELSEWHERE = "the test is in another module"
+
+
+def _elsewhere_message(other, test) -> str:
+    from optlint.static.model.imported import place_of
+
+    return (
+        f"`{other.segment(test.node)}` in {place_of(other.context, test.node.lineno)} decides the weight decay of "
+        f"these param groups by a substring of the parameter name: it misses normalization weights and 1-D "
+        f"scales; test the shape (`p.squeeze().ndim < 2`) there instead (no automatic fix: {_ELSEWHERE})"
+    )
 
 
 def _message(ctx, test) -> str:
@@ -146,6 +174,9 @@ def _fix(ctx, split, test):
 
     if test.var is None:
         return None, "no parameter variable in scope"
+    if split.call.kind == "returned":
+        return None, (f"the groups are returned by {split.call.display}; optlint does not rewrite groups whose "
+                      "optimizer it does not see built here")
     if test.rewrite_to is None:
         return None, test.no_fix or "the test is not the decay split itself"
     differ = _groups_differ(ctx, split.call)

@@ -109,6 +109,8 @@ class UnknownGroupKey(Rule):
                 continue
             allowed = spec.hyperparameters | KNOWN_EXTRA_GROUP_KEYS
             for group in call.groups:
+                if group.where is not None and ctx.resolver.elsewhere(group.where.scope) is not None:
+                    continue  # a group written in another module: its keys are that module's text
                 for key, key_node in group.keys:
                     if key in allowed or id(key_node) in reported:
                         continue

@@ -137,9 +137,24 @@ def lint_document(ls: OptlintServer, uri: str) -> None:
         return
     text = doc.source
     lines = _lines(text)
+    _see_open_documents(ls, path, settings)
     result = check_document(path, text, settings)
     pairs = [(f, _diagnostic(f, lines, doc.position_codec)) for f in result.findings]
     _publish(ls, uri, pairs, doc.version)
+
+
+def _see_open_documents(ls: OptlintServer, path: str, settings) -> None:
+    """Other modules are read as the editor holds them: every open Python document's text
+    (saved or not) stands for its file. The project is rebuilt for each check, so a module
+    changed on disk or in a buffer is never read stale."""
+    from optlint.static.project import project_with_overrides
+
+    overrides = {}
+    for uri, doc in list(ls.workspace.text_documents.items()):
+        other = _path(uri)
+        if other != path and other.endswith(".py"):
+            overrides[other] = doc.source
+    project_with_overrides(path, settings, overrides)
 
 
 def lint_notebook(ls: OptlintServer, notebook_uri: str) -> None:

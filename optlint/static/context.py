@@ -27,6 +27,7 @@ class FileContext:
         self.project = project
         self.source = SourceText(text)
         self.model = FileModel(tree)
+        self.model.context = self
         self.resolver = Resolver(self.model, self.source)
         self.resolver.context = self
 
@@ -63,7 +64,8 @@ class FileContext:
 
         found = Splits(self.model, self.resolver)
         splits = (found.of(call, self._calls.alternative_groups(call)) for call in self.optimizer_calls)
-        return [split for split in splits if split is not None]
+        # and those of the param groups a function returns (to callers in any module)
+        return [split for split in splits if split is not None] + found.returned(self._calls)
 
     @cached_property
     def view(self):

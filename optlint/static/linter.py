@@ -15,8 +15,9 @@ from optlint.settings import Settings
 from optlint.static.source import SourceError, decode, error_finding
 
 
-def check_source(path: str, data: bytes, settings: Settings) -> FileResult:
-    """Every finding for one file's bytes (the file itself is never imported or run)."""
+def check_source(path: str, data: bytes, settings: Settings, file: str | None = None) -> FileResult:
+    """Every finding for one file's bytes (the file itself is never imported or run);
+    `file`: where it is on disk when `path` is only the name it is shown by."""
     if path.endswith(".ipynb"):
         return check_notebook(path, data, settings)
     config = path.endswith((".yaml", ".yml", ".json"))
@@ -28,7 +29,7 @@ def check_source(path: str, data: bytes, settings: Settings) -> FileResult:
         from optlint.static.configs.check import check_config  # YAML/JSON configs: OPT010
 
         return check_config(path, source.text, settings)
-    return check_text(path, source.text, settings)
+    return check_text(path, source.text, settings, file=file)
 
 
 def _decode_config(data: bytes):
@@ -64,7 +65,8 @@ def check_path(path: str, settings: Settings, display: str | None = None) -> Fil
         data = read_source(path, settings.max_file_size)
     except OSError as exc:
         return error_finding(FileResult(shown), SourceError(f"cannot read file: {exc.strerror or exc}"))
-    result = check_source(shown, data, settings)
+    # the other modules are found from where the file is, not from the name it is shown by
+    result = check_source(shown, data, settings, file=path if shown != path else None)
     result.source_key = (info.st_mtime_ns, info.st_size, hashlib.sha256(data).hexdigest())
     if not (settings.fix or settings.diff) or result.error:
         return result

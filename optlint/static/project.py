@@ -29,6 +29,9 @@ SKIPPED_DIRS = frozenset({
 
 #: Re-exports followed from a package's ``__init__`` to the module that defines a name.
 MAX_REEXPORTS = 6
+#: Other modules' analyses kept at once per project (the least recently used is dropped and
+#: rebuilt if asked again): a whole-repository run stays within a bounded memory.
+MAX_CONTEXTS = 48
 
 
 @dataclass
@@ -77,6 +80,8 @@ class Project:
         self._python_files: list[str] | None = None
         self._mentions: dict[str, list[str]] = {}
         self._tracking: list[Dependencies] = []
+        self._tweaks: dict[str, list[str]] = {}
+        self._session = 0  # one per checked file (`begin`)
 
     # -- dependency tracking ------------------------------------------------------------
 
@@ -84,6 +89,7 @@ class Project:
         """Start recording what the file about to be checked reads of the project."""
         deps = Dependencies()
         self._tracking.append(deps)
+        self._session += 1
         return deps
 
     def end(self) -> Dependencies:
@@ -132,9 +138,19 @@ class Project:
         """The analysis of another module of the project (None when it cannot be parsed)."""
         path = os.path.abspath(path)
         text = self.read_text(path)
-        if path not in self._contexts:
-            self._contexts[path] = self._analyse(path, text)
-        return self._contexts[path]
+        found = self._contexts.pop(path, _MISSING)
+        if found is _MISSING:
+            found = self._analyse(path, text)
+            while len(self._contexts) >= MAX_CONTEXTS:
+                del self._contexts[next(iter(self._contexts))]  # the least recently used
+        self._contexts[path] = found  # now the most recently used
+        if found is not None and getattr(found, "session", None) != self._session:
+            # each checked file gets the module's full budget of resolution steps (a module
+            # read for many files must not run out of it), and no memo of another check
+            found.session = self._session
+            found.resolver.steps = 0
+            found.resolver._binding_values.clear()
+        return found
 
     def _analyse(self, path: str, text: str | None):
         if text is None:
@@ -185,6 +201,8 @@ class Project:
         ``src/``. None for anything outside the project (torch, the standard library)."""
         importer = os.path.abspath(importer)
         key = (os.path.dirname(importer) if not level else importer, f"{'.' * level}{module}")
+        if not level and self.path_tweaks(importer):
+            key = (importer, module)  # this file's own `sys.path` entries come first
         if key not in self._module_files:
             self._module_files[key] = self._find_module(importer, module, level)
         return self._module_files[key]
@@ -207,8 +225,26 @@ class Project:
         return None
 
     def _search_roots(self, importer: str) -> list[str]:
-        roots = [os.path.dirname(importer), self.root, os.path.join(self.root, "src")]
+        roots = [*self.path_tweaks(importer), os.path.dirname(importer), self.root, os.path.join(self.root, "src")]
         return [r for r in dict.fromkeys(roots) if r.startswith(self.root) and os.path.isdir(r)]
+
+    def path_tweaks(self, importer: str) -> list[str]:
+        """Folders a file puts on ``sys.path`` at its top level with literal paths
+        (``sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))``,
+        ``sys.path.append("..")``: a relative path is taken from the file's folder, where
+        scripts are usually run), in the order Python searches them."""
+        importer = os.path.abspath(importer)
+        found = self._tweaks.get(importer)
+        if found is None:
+            found = self._tweaks[importer] = _path_tweaks(importer, self.read_text(importer) or "")
+        return found
+
+    def tweaks_from(self, importer: str, text: str) -> None:
+        """Read a file's `sys.path` entries from the text the caller already holds (the file
+        being checked), instead of reading it again."""
+        importer = os.path.abspath(importer)
+        if importer not in self._tweaks:
+            self._tweaks[importer] = _path_tweaks(importer, text)
 
     def resolve(self, importer: str, qualname: str) -> tuple[str, str] | None:
         """(file, the rest of the dotted name) for an imported name as optlint's model writes
@@ -244,6 +280,84 @@ class Project:
             return os.path.relpath(path, self.root)
         except ValueError:
             return path
+
+
+def _path_tweaks(importer: str, text: str) -> list[str]:
+    """The literal ``sys.path.insert`` / ``append`` folders of a module's top level."""
+    if "sys.path" not in text:
+        return []  # no parse for the files that do not touch sys.path (nearly all)
+    import ast
+
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return []
+    front, back = [], []
+    for statement in tree.body:
+        if isinstance(statement, ast.If):  # `if path not in sys.path: sys.path.insert(...)`
+            body = statement.body
+        else:
+            body = [statement]
+        for each in body:
+            call = each.value if isinstance(each, ast.Expr) else None
+            if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
+                continue
+            owner = call.func.value
+            if not (isinstance(owner, ast.Attribute) and owner.attr == "path" and isinstance(owner.value, ast.Name)
+                    and owner.value.id == "sys"):
+                continue
+            if call.func.attr == "insert" and len(call.args) == 2:
+                folder = _literal_path(call.args[1], importer)
+                if folder is not None:
+                    front.insert(0, folder)
+            elif call.func.attr == "append" and len(call.args) == 1:
+                folder = _literal_path(call.args[0], importer)
+                if folder is not None:
+                    back.append(folder)
+    return [f for f in dict.fromkeys(front + back) if os.path.isdir(f)]
+
+
+def _literal_path(node, importer: str, depth: int = 0) -> str | None:
+    """A path expression made of literals, ``__file__``, ``os.path.dirname/abspath/realpath/
+    join`` and ``pathlib.Path(...).parent/.parents[n]/.resolve()``, evaluated; else None."""
+    import ast
+
+    if depth > 12:
+        return None
+    here = os.path.dirname(importer)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return os.path.normpath(os.path.join(here, node.value))
+    if isinstance(node, ast.Name) and node.id == "__file__":
+        return importer
+    if isinstance(node, ast.Attribute) and node.attr == "parent":
+        inner = _literal_path(node.value, importer, depth + 1)
+        return os.path.dirname(inner) if inner else None
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "parents" \
+            and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int) and 0 <= node.slice.value < 16:
+        inner = _literal_path(node.value.value, importer, depth + 1)
+        for _ in range(node.slice.value + 1):
+            inner = os.path.dirname(inner) if inner else None
+        return inner
+    if not isinstance(node, ast.Call) or node.keywords:
+        return None
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    parts = [_literal_path(a, importer, depth + 1) if not (isinstance(a, ast.Constant) and name == "join") else a.value
+             for a in node.args]
+    if any(p is None for p in parts):
+        return None
+    if name == "dirname" and len(parts) == 1:
+        return os.path.dirname(parts[0])
+    if name in ("abspath", "realpath", "normpath", "str", "Path", "resolve", "absolute", "fspath") and len(parts) <= 1:
+        if not parts:  # `Path(...).resolve()`
+            return _literal_path(func.value, importer, depth + 1) if isinstance(func, ast.Attribute) else None
+        return os.path.normpath(parts[0])
+    if name == "join" and parts and not isinstance(node.args[0], ast.Constant):
+        return os.path.normpath(os.path.join(*parts))
+    return None
+
+
+_MISSING = object()
 
 
 def _module_in(base: str, parts: list[str]) -> str | None:
@@ -282,6 +396,18 @@ def project_for(path: str, settings=None) -> Project | None:
     if key not in _PROJECTS:
         _PROJECTS[key] = Project(root, settings)
     return _PROJECTS[key]
+
+
+def project_with_overrides(path: str, settings, overrides: dict[str, str]) -> Project | None:
+    """A fresh project for `path` (as `project_for` finds it) that reads `overrides` (an
+    editor's unsaved buffers: absolute path -> text) instead of those files on disk; it
+    replaces the process's project of that root, so the next check of `path` uses it."""
+    found = project_for(path, settings)
+    if found is None:
+        return None
+    fresh = Project(found.root, settings, overrides)
+    _PROJECTS[(found.root, id(settings))] = fresh
+    return fresh
 
 
 def forget_projects() -> None:

@@ -13,7 +13,7 @@ optimizer's default.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from optlint.optimizers import KNOWN_LAST_NAMES as KNOWN_NAMES
 from optlint.optimizers import TIMM_FACTORIES, OptimizerSpec, lookup
@@ -30,6 +30,8 @@ DEEPSPEED_ENGINES = frozenset({"deepspeed.initialize"})
 #: Callees that take a weight_decay= keyword but build no optimizer.
 _NOT_OPTIMIZERS = frozenset({"dict", "print", "setattr", "partial", "functools.partial", "update", "add_argument"})
 _LIST_METHODS = ("append", "extend", "insert")
+#: Words one of which a module must hold to be read for an optimizer it may build.
+_BUILD_WORDS = (*sorted(KNOWN_NAMES), "weight_decay", "add_param_group", "ZeroRedundancyOptimizer")
 
 
 @dataclass
@@ -121,24 +123,41 @@ class OptimizerCalls:
         self._candidate = None
         self._candidates_in: dict[int, list[Site]] | None = None
 
+    def elsewhere(self, scope) -> "OptimizerCalls | None":
+        """The optimizer calls of the other module `scope` belongs to (None: this file)."""
+        other = self.resolver.elsewhere(scope)
+        return other.context._calls if other is not None else None
+
+    def _may_build(self, text: str) -> bool:
+        """Whether another module's text could build an optimizer (before it is parsed)."""
+        verdicts = self.__dict__.setdefault("_may_build_verdicts", {})
+        verdict = verdicts.get(id(text))
+        if verdict is None:
+            verdict = verdicts[id(text)] = any(word in text for word in _BUILD_WORDS) or any(
+                q.rsplit(".", 1)[-1] in text for q in self.extra)
+        return verdict
+
     def all(self) -> list[OptimizerCall]:
         found = []
         for site in self.model.calls:
-            if self.is_candidate(site.node):
+            if self.is_candidate(site.node, site):
                 found.extend(self.at(site))
         return found
 
-    def is_candidate(self, call: ast.Call) -> bool:
+    def is_candidate(self, call: ast.Call, site: Site | None = None) -> bool:
         if self._candidate is None:
             self._candidate = self._candidate_test()
-        return self._candidate(call)
+        return self._candidate(call, site)
 
     def _candidate_sites_in(self, function) -> list[Site]:
         """The candidate calls written directly in `function` (what inlining it must read)."""
+        other = self.elsewhere(function)
+        if other is not None:
+            return other._candidate_sites_in(function)
         if self._candidates_in is None:
             self._candidates_in = {}
             for site in self.model.calls:
-                if self.is_candidate(site.node):
+                if self.is_candidate(site.node, site):
                     self._candidates_in.setdefault(id(site.scope), []).append(site)
         return self._candidates_in.get(id(function), [])
 
@@ -149,12 +168,15 @@ class OptimizerCalls:
         training script's calls (tensor ops, logging) fail it and are never analyzed."""
         names = set(KNOWN_NAMES) | {q.rsplit(".", 1)[-1] for q in self.extra} | {"add_param_group", "ZeroRedundancyOptimizer"}
         names |= {q.rsplit(".", 1)[-1] for q in DEEPSPEED_ENGINES}
+        imports: dict[str, str] = {}  # import-bound names -> their qualname
         for scope in self.model.scopes:
             for name, bindings in scope.bindings.items():
                 for binding in bindings:
                     if binding.kind is BindingKind.IMPORT and (binding.qualname or "").rsplit(".", 1)[-1] in KNOWN_NAMES:
                         names.add(name)  # `from torch.optim import AdamW as AW`
                         break
+                    if binding.kind is BindingKind.IMPORT and binding.qualname:
+                        imports.setdefault(name, binding.qualname)
                     if binding.kind in (BindingKind.DEF, BindingKind.CLASS) or (
                         binding.kind is BindingKind.ASSIGN
                         and isinstance(binding.node, (ast.Name, ast.Attribute, ast.IfExp, ast.Subscript, ast.Call, ast.Lambda))
@@ -162,14 +184,35 @@ class OptimizerCalls:
                         names.add(name)
                         break
 
-        def candidate(call: ast.Call) -> bool:
+        context = self.resolver.context
+        project = getattr(context, "project", None)
+        path = getattr(context, "path", None)
+        in_project: dict[str, bool] = {}
+
+        def from_project(name: str) -> bool:
+            """A name imported from another module of the project (one lookup per name)."""
+            found = in_project.get(name)
+            if found is None:
+                qualname = imports.get(name)
+                if qualname and project is not None and path:
+                    project.tweaks_from(path, context.text)
+                found = in_project[name] = bool(qualname and project is not None and path
+                                                and project.resolve(path, qualname) is not None)
+            return found
+
+        def candidate(call: ast.Call, site: Site | None) -> bool:
             func = call.func
             if isinstance(func, ast.Name):
-                if func.id in names:
+                if func.id in names or func.id in imports and _factory_call(func, site) and from_project(func.id):
                     return True
             elif isinstance(func, ast.Attribute):
                 if func.attr in names:
                     return True
+                head = func.value
+                while isinstance(head, ast.Attribute):
+                    head = head.value
+                if isinstance(head, ast.Name) and head.id in imports and _factory_call(func, site) and from_project(head.id):
+                    return True  # `optim.build_optimizer(...)` after `from utils import optim`
             else:
                 return True
             return any(keyword.arg == "weight_decay" for keyword in call.keywords)
@@ -177,6 +220,9 @@ class OptimizerCalls:
         return candidate
 
     def at(self, site: Site) -> list[OptimizerCall]:
+        other = self.elsewhere(site.scope)
+        if other is not None:
+            return other.at(site)
         key = id(site.node)
         if key not in self._cache:
             self._cache[key] = []  # guards against cycles through add_param_group receivers
@@ -186,6 +232,9 @@ class OptimizerCalls:
     # -- one call -------------------------------------------------------------------------
 
     def analyze(self, site: Site, where: Where) -> list[OptimizerCall]:
+        other = self.elsewhere(site.scope)
+        if other is not None:
+            return other.analyze(site, where)
         node = site.node
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == "add_param_group":
@@ -200,10 +249,94 @@ class OptimizerCalls:
             calls.extend(self._construct(site, where, spec, merged, via))
         if calls:
             return calls
-        function = self.resolver.local_function(func, where)
+        function = self.resolver.local_function(func, where, self._may_build)
         if function is not None:
-            return self._inlined(site, where, function)
+            found = self._inlined(site, where, function)
+            if found or function.model is self.model:
+                return found
+            # a function of another module that builds no optimizer optlint can read: judged
+            # as before it was read (an unknown callee given `weight_decay=`)
+            return self._unknown(site, where, args)
+        made = self._made(site, where, args)
+        if made:
+            return made
         return self._unknown(site, where, args)
+
+    # -- callables other calls return -----------------------------------------------------
+
+    def _made(self, site: Site, where: Where, args: CallArgs) -> list[OptimizerCall]:
+        """Optimizers built by a callable that a factory returns: `make_optimizer(lr)(params)`
+        or `opt_fn = make_optimizer(lr)` then `opt_fn(params)`, where the factory (of this
+        file or another module) returns a lambda, a nested function or a functools.partial;
+        and `OPTIMIZERS.get("adamw")(params)`, a registry's builder registered with that
+        literal key (optlint.static.model.registry)."""
+        found = []
+        # a callable given parameters (`make(lr)(model.parameters())`) may build an optimizer,
+        # whatever its factory is called
+        given = any("param" in (dotted_name(a.func if isinstance(a, ast.Call) else a) or "")
+                    for a in [*site.node.args, *(k.value for k in site.node.keywords)])
+        for value, value_where, label in self._returned(site.node.func, where, 1 if given else 0):
+            scope = value_where.scope.model.function_scopes.get(id(value)) if value_where.scope.model else None
+            if scope is not None:  # a lambda or a nested def: inlined, its free names bound at the factory's call
+                for call in self._inlined(site, where, scope, parent=value_where.env):
+                    if call.via.startswith("built by `lambda()`"):  # the lambda is the factory's own
+                        call.via = label + "".join(f", {rest}" for rest in call.via.split(", ", 1)[1:])
+                    else:
+                        call.via = f"{label}, {call.via}"
+                    found.append(call)
+                continue
+            owner = self.elsewhere(value_where.scope) or self
+            for spec, extra, _ in owner._classes(value, value_where):
+                if spec == "zero":
+                    continue
+                merged = CallArgs(extra.positional + args.positional, extra.keywords + args.keywords) if extra else args
+                found.extend(self._construct(site, where, spec, merged, label))
+        return found
+
+    def _returned(self, func, where: Where, depth: int = 0):
+        """(value, where, label) for what the callee `func` is when another call made it: the
+        values its factory returns (read with that call's arguments), or a registry's builder."""
+        if depth > 2:
+            return []
+        if isinstance(func, ast.Name):
+            bindings = self.resolver.reaching(func.id, where)
+            if len(bindings) != 1 or bindings[0].kind is not BindingKind.ASSIGN or not isinstance(bindings[0].node, ast.Call):
+                return []
+            if "opt" not in func.id.lower() and "optim" not in (dotted_name(bindings[0].node.func) or "").lower():
+                return []  # `norm = get_norm_layer(...)` then `norm(dim)`: no optimizer factory by name
+            return self._returned(bindings[0].node, Where.of_binding(bindings[0], where.env), depth + 1)
+        if not isinstance(func, (ast.Call, ast.Subscript)):
+            return []
+        from optlint.static.model.registry import registered
+
+        builder = registered(self.resolver, func, where)
+        if builder is not None:
+            return [builder]
+        if not isinstance(func, ast.Call) or not depth and "optim" not in (dotted_name(func.func) or "").lower():
+            return []  # `make_optimizer(lr)(params)`: a factory that says what it makes
+        factory = self.resolver.local_function(func.func, where, self._may_build)
+        if factory is None or len(factory.returns) != 1:
+            return []
+        env = self.resolver.bind_call(factory, func, where)
+        if env is None:
+            return []
+        returned = factory.returns[0]
+        value = returned.node
+        value_where = Where.of_site(returned, env)
+        label = f"built by `{factory.name or 'lambda'}()`"
+        if factory.model is not self.model:
+            from optlint.static.model.imported import place_of
+
+            label += f" in {place_of(factory.model.context, returned.node.lineno)}"
+        if isinstance(value, ast.Name):  # `def make(): def build(params): ...; return build`
+            nested = self.resolver.local_function(value, value_where)
+            if nested is None or nested.parent is not factory:
+                return []
+            return [(nested.node, value_where, label)]
+        if isinstance(value, ast.Lambda) or isinstance(value, ast.Call) and \
+                dotted_name(value.func) in ("partial", "functools.partial"):
+            return [(value, value_where, label)]
+        return []
 
     def _classes(self, func, where: Where, depth: int = 0):
         """(spec, partial's arguments or None, via) for each optimizer class `func` may be."""
@@ -453,6 +586,9 @@ class OptimizerCalls:
     def per_parameter_loop(self, node, params_node, where: Where) -> ast.For | None:
         """The loop over `X.parameters()` / `X.named_parameters()` whose parameter the group
         `node` holds alone (`"params": [p]` or `"params": p`), or None."""
+        other = self.elsewhere(where.scope)
+        if other is not None:
+            return other.per_parameter_loop(node, params_node, where)
         element = params_node.elts[0] if isinstance(params_node, (ast.List, ast.Tuple)) and len(params_node.elts) == 1 else params_node
         if not isinstance(element, ast.Name):
             return None
@@ -495,8 +631,11 @@ class OptimizerCalls:
         """``[(element, where, appended)]`` of a group list: a literal, what in-file helpers
         return, and what ``.append`` / ``.extend`` / ``+=`` add to a list bound to a name
         before the use. None when the list cannot be read."""
+        other = self.elsewhere(where.scope)
+        if other is not None:
+            return other.sequence_with_appends(node, where)
         if isinstance(node, ast.Call):
-            function = self.resolver.local_function(node.func, where)
+            function = self.resolver.local_function(node.func, where, _returns_groups)
             if function is not None:
                 env = self.resolver.bind_call(function, node, where)
                 if env is None or len(function.returns) != 1:
@@ -635,20 +774,27 @@ class OptimizerCalls:
         return how in ("keyword", "positional") and self.resolver.evaluate(expr, where).known and \
             self.resolver.evaluate(expr, where).value is False
 
-    def _inlined(self, site: Site, where: Where, function) -> list[OptimizerCall]:
+    def _inlined(self, site: Site, where: Where, function, parent=None) -> list[OptimizerCall]:
         """Optimizers built inside an in-file helper, read with the call site's arguments."""
         if not self._candidate_sites_in(function):
             return []  # nothing in it could build an optimizer: not worth binding the call
         env = self.resolver.bind_call(function, site.node, where)
         if env is None:
             return []
+        if parent is not None:
+            env = replace(env, parent=parent)
         found = []
         name = function.name or "lambda"
         for inner_site in self._candidate_sites_in(function):
             for inner in self.analyze(inner_site, Where.of_site(inner_site, env)):
                 if inner.kind == "unknown":
                     continue
-                via = f"built by `{name}()`" + (f", {inner.via}" if inner.via else "")
+                via = f"built by `{name}()`"
+                if function.model is not self.model:  # a factory of another module: name its file and line
+                    from optlint.static.model.imported import place_of
+
+                    via += f" in {place_of(function.model.context, inner_site.node.lineno)}"
+                via += f", {inner.via}" if inner.via else ""
                 found.append(OptimizerCall(site, inner.kind, inner.spec, inner.display, inner.weight_decay,
                                            inner.groups, inner.explicit_weight_decay, inner.args, via,
                                            inner=OptimizerCall(inner_site, inner.kind, inner.spec, inner.display,
@@ -708,6 +854,28 @@ class OptimizerCalls:
             attribute = self.resolver.evaluate(func.args[1], where)
             return f"{module}.{attribute.value}" if attribute.known else f"an optimizer of {module}"
         return None
+
+
+def _returns_groups(text: str) -> bool:
+    """Whether another module may return param groups (read before it is parsed)."""
+    return "params" in text
+
+
+def _factory_call(func, site: Site | None) -> bool:
+    """Whether a call of a function imported from the project may be an optimizer factory
+    worth reading that module for: its name says so (`build_optimizer`, `optim.create`), or
+    what it is bound to or returned from does (`optimizer = create(...)`, `self.opt = ...`,
+    `return make(...)` in `configure_optimizers`). Model code calls imported helpers
+    thousands of times (`Mlp(...)`, `trunc_normal_(...)`): none of them costs a module read."""
+    if "optim" in (dotted_name(func) or "").lower():
+        return True
+    statement = site.statement if site is not None else None
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        return any("opt" in (dotted_name(t) or "").lower() for t in targets)
+    if isinstance(statement, ast.Return) and site is not None:
+        return "optim" in (site.scope.name or "").lower()
+    return False
 
 
 def _yields_names(node) -> bool:

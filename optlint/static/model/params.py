@@ -56,10 +56,18 @@ class ParamSets:
         self.resolver = resolver
         self.segment = resolver.segment
 
+    def elsewhere(self, where: Where | None) -> "ParamSets | None":
+        """The parameter sets of the other module `where` belongs to (None: this file)."""
+        other = self.resolver.elsewhere(where.scope) if where is not None else None
+        return other.context.params if other is not None else None
+
     def all_params(self, node, where: Where, depth: int = 0) -> AllParams | None:
         """The modules whose every parameter `node` yields, or None."""
         if depth > MAX_DEPTH or node is None:
             return None
+        other = self.elsewhere(where)
+        if other is not None:
+            return other.all_params(node, where, depth)
         if isinstance(node, ast.Call):
             return self._call(node, where, depth)
         if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
@@ -139,11 +147,11 @@ class ParamSets:
                 if keyword.arg == "recurse" and not self.resolver.evaluate(keyword.value, where, depth + 1).provably_true:
                     return None
             root, root_where = self._through_env(func.value, where)
-            return AllParams((self.segment(root),), ((root, root_where),))
+            return AllParams((self.resolver.segment_at(root, root_where),), ((root, root_where),))
         name = self.resolver.qualname(func, where) if isinstance(func, (ast.Name, ast.Attribute)) else None
         if name in _PASS_THROUGH and node.args:
             return self.all_params(node.args[0], where, depth + 1)
-        function = self.resolver.local_function(func, where)
+        function = self.resolver.local_function(func, where, _gathers_parameters)
         if function is not None and function.returns:
             # `def get_trainable(m): return m.parameters()`: read with the call's arguments
             env = self.resolver.bind_call(function, node, where)
@@ -212,6 +220,9 @@ class ParamSets:
         """Whether `root` is a model class of this file whose every parameter is provably a
         matrix (embedding tables, bias-free linear layers, 2-D parameters): no bias or norm
         weight to keep from decay."""
+        other = self.elsewhere(where)
+        if other is not None:
+            return other.only_matrices(root, where)
         params = self.shapes.parameters_of(root, where)
         return bool(params) and not any(p.vector for p in params)
 
@@ -223,6 +234,9 @@ class ParamSets:
         through ``.to()``, ``torch.compile`` or an in-file helper), or it (or a module that
         holds it) is frozen before the optimizer on every path and not unfrozen again; and no
         adapter config in the file trains biases, norms or whole modules too."""
+        other = self.elsewhere(where)
+        if other is not None:
+            return other.adapters_only(root, where, where.order, assumed)  # its own order there
         name = dotted_name(root)
         if name is None:
             return False
@@ -599,6 +613,11 @@ def _flag_settings(body: list, var: str, conditions: list):
             yield (call.args[0] if call.args else ast.Constant(True)), conditions
 
 
+def _gathers_parameters(text: str) -> bool:
+    """Whether another module may return a parameter set (read before it is parsed)."""
+    return "parameters(" in text
+
+
 def target_names(target) -> list[str] | None:
     if isinstance(target, ast.Name):
         return [target.id]
@@ -625,7 +644,7 @@ def params_module(node, resolver: Resolver, where: Where, depth: int = 0) -> str
     if isinstance(node, ast.Call):
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in PARAMETER_METHODS:
-            return resolver.segment(func.value)
+            return resolver.segment_at(func.value, where)
         for arg in node.args:  # list(...), filter(f, ...), chain(...)
             found = params_module(arg, resolver, where, depth + 1)
             if found:

@@ -75,6 +75,9 @@ class Scope:
     returns: list["Site"] = field(default_factory=list)
     #: Parameter names in signature order (functions and lambdas).
     params: list[str] = field(default_factory=list)
+    #: The file model the scope belongs to (questions about another module's scope are
+    #: answered by that module's analysis: optlint.static.project)
+    model: "FileModel | None" = field(default=None, repr=False)
 
     def add(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
@@ -198,6 +201,10 @@ class FileModel:
     def __init__(self, tree: ast.Module) -> None:
         self.tree = tree
         self.module_scope = Scope(ScopeKind.MODULE, None, node=tree)
+        self.module_scope.model = self
+        #: the FileContext this model belongs to (set by it): other modules reach this file's
+        #: analyses through it
+        self.context = None
         self.scopes: list[Scope] = [self.module_scope]
         self.class_scopes: dict[str, Scope] = {}
         self.function_scopes: dict[int, Scope] = {}  # id(FunctionDef/Lambda node) -> its scope
@@ -355,6 +362,7 @@ class FileModel:
     # -- scopes -------------------------------------------------------------------------
 
     def _enter(self, scope: Scope, node: ast.AST) -> None:
+        scope.model = self
         self.scopes.append(scope)
         self._saved.append((self._path, self._statement))
         self._path = []

@@ -103,6 +103,16 @@ class Splits:
         self.model = model
         self.resolver = resolver
 
+    def elsewhere(self, where: Where | None) -> "Splits | None":
+        """The splits of the other module `where` belongs to (None: this file)."""
+        other = self.resolver.elsewhere(where.scope) if where is not None else None
+        if other is None:
+            return None
+        found = other.memo.get("splits")
+        if found is None:
+            found = other.memo["splits"] = Splits(other.model, other)
+        return found
+
     def of(self, call: OptimizerCall, alternatives=()) -> Split | None:
         """The name tests that decide between `call`'s groups of different decay, on every
         group list that may reach it (`alternatives`: those of other branches)."""
@@ -115,6 +125,33 @@ class Splits:
                 else:
                     split.tests += [t for t in found.tests if all(t.node is not u.node for u in split.tests)]
         return split
+
+    def returned(self, calls) -> list[Split]:
+        """Name splits in the param groups a function returns (`def get_parameter_groups(
+        model, wd): ... return [{"params": decay, ...}, {"params": no_decay, ...}]`): the
+        decision is made there, whichever module's optimizer gets the groups."""
+        from optlint.static.model.scopes import ScopeKind
+        from optlint.static.model.values import unknown
+
+        found = []
+        for scope in self.model.scopes:
+            if scope.kind is not ScopeKind.FUNCTION or len(scope.returns) != 1:
+                continue
+            returned = scope.returns[0]
+            if not isinstance(returned.node, (ast.Name, ast.List, ast.Tuple)):
+                continue
+            where = Where.of_site(returned)
+            elements = calls.sequence_with_appends(returned.node, where)
+            if not elements or len(elements) < 2 or any(self.resolver.mapping(e, w) is None for e, w, _ in elements):
+                continue
+            groups = calls._groups(returned.node, where, unknown("weight_decay", "the optimizer the groups are given to"))
+            if len(groups) < 2 or not all(any(key == "params" for key, _ in g.keys) for g in groups):
+                continue
+            call = OptimizerCall(returned, "returned", None, f"`{scope.name}()`", unknown(), groups, False, where=where)
+            split = self._of_groups(call, groups)
+            if split is not None:
+                found.append(split)
+        return found
 
     def _of_groups(self, call: OptimizerCall, groups) -> Split | None:
         groups = [g for g in groups if g.params_node is not None]
@@ -185,6 +222,10 @@ class Splits:
     def _decay_choices(self, decay, loop: ast.For, where: Where):
         """The if-expressions that pick a per-parameter group's decay: written in the group,
         or assigned in the loop to the name the group reads."""
+        other = self.elsewhere(where)
+        if other is not None:
+            yield from other._decay_choices(decay, loop, where)
+            return
         if isinstance(decay, ast.IfExp):
             yield decay, where
         elif isinstance(decay, ast.Name):
@@ -197,6 +238,10 @@ class Splits:
 
     def _tests_feeding(self, node, where: Where, group: Group, depth: int = 0):
         """(NameTest, comprehension or None) for each name test that decides what `node` holds."""
+        other = self.elsewhere(where)
+        if other is not None:
+            yield from other._tests_feeding(node, where, group, depth)
+            return
         if depth > 6 or node is None:
             return
         if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
@@ -293,6 +338,9 @@ class Splits:
     def _named_parameters(self, node, where: Where, depth: int = 0) -> bool:
         """Whether `node` iterates ``named_parameters()`` (directly, through a name, or through
         a helper's parameter that the call site fills with it)."""
+        other = self.elsewhere(where)
+        if other is not None:
+            return other._named_parameters(node, where, depth)
         if depth > 6:
             return False
         if isinstance(node, ast.Call):
@@ -324,6 +372,9 @@ class Splits:
         """A list of parameter names: Hugging Face's `get_parameter_names(model, ...)` (the
         names of `named_parameters()` outside the given layer types), or a comprehension
         that keeps some of such names."""
+        other = self.elsewhere(where)
+        if other is not None:
+            return other._names_list(node, where, depth)
         if depth > 6:
             return False
         if isinstance(node, ast.Call):
@@ -345,6 +396,9 @@ class Splits:
 
     def _named_root(self, node, where: Where, depth: int = 0):
         """(X, where) for the `X.named_parameters()` that `node` iterates, or None."""
+        other = self.elsewhere(where)
+        if other is not None:
+            return other._named_root(node, where, depth)
         if depth > 6:
             return None
         if isinstance(node, ast.Call):

@@ -40,6 +40,8 @@ MAX_STEPS = 50_000
 #: thousands of branches, all of which may reach a use, is "not statically known" there
 #: (its value, not its qualname: the most recent binding is always among them).
 MAX_REACHING = 64
+#: A walk order after every binding of a module (`Resolver.at_end`).
+END_OF_MODULE = 1 << 62
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class Env:
     arguments: dict = field(compare=False, hash=False)  # name -> (expr or None, Where of the caller)
     call: ast.Call | None = field(default=None, compare=False, hash=False)
     depth: int = 0
+    #: the environment of the function that made this one (a lambda or nested function a
+    #: factory returns: its free names are the factory's parameters, bound at its call)
+    parent: "Env | None" = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,49 @@ class Resolver:
         #: per-file results of analyses above the model, computed once (the fix dependents'
         #: FSDP1 wraps): a file with n findings must not pay n times for them
         self.memo: dict = {}
+        #: the FileContext of the file (its path and project: imports are followed there)
+        self.context = None
+
+    # -- other modules ------------------------------------------------------------------
+
+    def elsewhere(self, scope: Scope | None) -> "Resolver | None":
+        """The resolver of the other module `scope` belongs to (None: this file's own).
+        Every question about a place is answered by the resolver of its file."""
+        model = scope.model if scope is not None else None
+        if model is self.model or model is None or model.context is None:
+            return None
+        return model.context.resolver
+
+    def at_end(self) -> "Where":
+        """A use at the end of the module: what an importer sees of its names."""
+        return Where(self.model.module_scope, END_OF_MODULE, ())
+
+    @staticmethod
+    def at_binding(binding: Binding) -> "Where":
+        return Where.of_binding(binding)
+
+    def segment_at(self, node, where: "Where") -> str:
+        """`segment` of a node of the file `where` belongs to (this one or another module)."""
+        other = self.elsewhere(where.scope) if where is not None else None
+        return (other or self).segment(node)
+
+    def imported(self, node, where: "Where", text_test=None):
+        """What a Name/Attribute bound by an import stands for in another module of the
+        project (optlint.static.model.imported.Target), or None."""
+        if self.context is None or getattr(self.context, "project", None) is None:
+            return None
+        full = dotted_name(node)
+        if full is None:
+            return None
+        bindings = self.reaching(full.partition(".")[0], where)
+        if not bindings or bindings[0].kind not in (BindingKind.IMPORT, BindingKind.ASSIGN):
+            return None
+        qualname = self.qualname(node, where)
+        if qualname is None or qualname.startswith("<local>.") or qualname == full and bindings[0].kind is not BindingKind.IMPORT:
+            return None
+        from optlint.static.model.imported import resolve
+
+        return resolve(self.context, qualname, text_test)
 
     # -- names --------------------------------------------------------------------------
 
@@ -189,6 +237,11 @@ class Resolver:
         Sets ``self.complete``: False when the scan stopped at MAX_REACHING bindings of the
         name, so that older ones that may reach are not in the list.
         """
+        other = self.elsewhere(where.scope)
+        if other is not None:
+            found = other.reaching(name, where)
+            self.complete = other.complete
+            return found
         exclusive = self.model.branches.exclusive
         for depth, scope in enumerate(where.scope.lookup_chain()):
             bindings = scope.bindings.get(name)
@@ -230,8 +283,10 @@ class Resolver:
         env = where.env
         if binding.kind is not BindingKind.PARAM or env is None:
             return None
-        if binding in env.function.bindings.get(name, ()):
-            return env.arguments.get(name)
+        while env is not None:
+            if binding in env.function.bindings.get(name, ()):
+                return env.arguments.get(name)
+            env = env.parent
         return None
 
     def qualname(self, node: ast.AST, where: Where, depth: int = 0) -> str | None:
@@ -243,6 +298,9 @@ class Resolver:
         full = dotted_name(node)
         if full is None or depth > MAX_DEPTH:
             return None
+        other = self.elsewhere(where.scope)
+        if other is not None:
+            return other.qualname(node, where, depth)
         head, _, rest = full.partition(".")
         bindings = self.reaching(head, where)
         if not bindings:
@@ -263,18 +321,25 @@ class Resolver:
                 return None if target is None else target + suffix
         return None
 
-    def local_function(self, node: ast.AST, where: Where) -> Scope | None:
+    def local_function(self, node: ast.AST, where: Where, text_test=None) -> Scope | None:
         """The scope of the function or method of this file that `node` names, if any.
 
         ``helper``, ``self.helper`` / ``cls.helper`` (a method of the enclosing class) and
-        ``name = lambda ...`` are followed; anything else is not.
+        ``name = lambda ...`` are followed; anything else is not. Given `text_test` (see
+        `imported`), a function imported from another module of the project is that module's
+        scope: only callers that answer questions across modules ask for it.
         """
+        other = self.elsewhere(where.scope)
+        if other is not None:
+            return other.local_function(node, where, text_test)
         if isinstance(node, ast.Name):
             for binding in self.reaching(node.id, where)[:1]:
                 if binding.kind is BindingKind.DEF:
                     return self.model.function_scopes.get(id(binding.node))
                 if binding.kind is BindingKind.ASSIGN and isinstance(binding.node, ast.Lambda):
                     return self.model.function_scopes.get(id(binding.node))
+                if binding.kind is BindingKind.IMPORT and text_test is not None:
+                    return self._imported_function(node, where, text_test)
             return None
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
             cls = class_of(where.scope)
@@ -283,6 +348,24 @@ class Resolver:
                     if binding.kind is BindingKind.DEF:
                         return self.model.function_scopes.get(id(binding.node))
                 cls = self._base_class(cls)
+            return None
+        if isinstance(node, ast.Attribute) and text_test is not None:  # `optim.build(...)`: `from utils import optim`
+            return self._imported_function(node, where, text_test)
+        return None
+
+    def _imported_function(self, node, where: Where, text_test=None) -> Scope | None:
+        """The function (or `name = lambda`) another module of the project defines for an
+        imported name (`from utils import build_optimizer`, `optim.build(...)`)."""
+        name = node.id if isinstance(node, ast.Name) else node.attr
+        if text_test is not None:  # a module that defines no such function is never parsed for it
+            test = text_test
+            text_test = lambda text: (f"def {name}" in text or f"{name} =" in text) and test(text)  # noqa: E731
+        target = self.imported(node, where, text_test)
+        if target is None or target.rest or target.binding is None or not target.unique:
+            return None
+        binding = target.binding
+        if binding.kind is BindingKind.DEF or binding.kind is BindingKind.ASSIGN and isinstance(binding.node, ast.Lambda):
+            return target.context.model.function_scopes.get(id(binding.node))
         return None
 
     def _base_class(self, cls: Scope) -> Scope | None:
@@ -325,6 +408,9 @@ class Resolver:
     def evaluate(self, node, where: Where, depth: int = 0) -> Value:
         if depth > MAX_DEPTH or node is None:
             return unknown()
+        other = self.elsewhere(where.scope)
+        if other is not None:
+            return other.evaluate(node, where, depth)
         self.steps += 1
         if self.steps > MAX_STEPS:
             return _EXHAUSTED
@@ -433,7 +519,41 @@ class Resolver:
             if value.known and not value.source:
                 value = replace(value, source=f"`{name}`")
             return value
+        if binding.kind is BindingKind.IMPORT:
+            return self._imported_value(ast.Name(id=name, ctx=ast.Load()), where, depth, name)
         return unknown(name)
+
+    def _imported_assignment(self, node, where: Where):
+        """The module-level assignment another module of the project makes to an imported
+        name (`from config import NO_DECAY`, `config.OPTIM_KW`), as a Target, or None."""
+        if self.context is None:
+            return None
+        head = dotted_name(node)
+        bindings = self.reaching(head.partition(".")[0], where) if head else ()
+        if not bindings or bindings[0].kind is not BindingKind.IMPORT:
+            return None
+        target = self.imported(node, where)
+        if target is None or target.rest or target.binding is None or target.binding.kind is not BindingKind.ASSIGN \
+                or not target.unique:
+            return None
+        return target
+
+    def _imported_value(self, node, where: Where, depth: int, text: str) -> Value:
+        """A constant another module of the project defines (`from config import WD`,
+        `hparams.WD`), named with its file and line."""
+        target = self.imported(node, where)
+        if target is None or target.binding is None or target.rest:
+            return unknown(text)
+        binding = target.binding
+        if binding.kind is not BindingKind.ASSIGN or not isinstance(binding.statement, (ast.Assign, ast.AnnAssign)):
+            return unknown(text)
+        name = text.rsplit(".", 1)[-1]
+        # every binding of the name that reaches the end of its module (`if ...: WD = 0.0
+        # else: WD = 0.1` is not known)
+        value = target.resolver.evaluate(ast.Name(id=target.name, ctx=ast.Load()), target.resolver.at_end(), depth + 1)
+        if value.known:
+            return replace(value, source=f"`{name}` in {target.place()}")
+        return unknown(text, value.source or f"`{name}` in {target.place()}")
 
     def _evaluate_attribute(self, node: ast.Attribute, where: Where, depth: int) -> Value:
         text = self.segment(node)
@@ -462,6 +582,10 @@ class Resolver:
                         return unknown(text, f"{option.flag}, which has no default")
                     default = self.evaluate(option.default, Where(option.scope, option.order), depth + 1)
                     return replace(default, source=f"the {option.flag} default", overridable=True)
+        if isinstance(base, (ast.Name, ast.Attribute)) and self.context is not None:
+            head = self.reaching(dotted_name(base).partition(".")[0], where) if dotted_name(base) else ()
+            if head and head[0].kind is BindingKind.IMPORT:  # `hparams.WD`, `config.optim.WD`
+                return self._imported_value(node, where, depth, text)
         return self._config_file_value(node, where) or unknown(text)
 
     def _hparam(self, name: str, text: str, where: Where, depth: int) -> Value:
@@ -489,9 +613,18 @@ class Resolver:
             if binding.kind is not BindingKind.ASSIGN or not isinstance(call, ast.Call):
                 return None
             qualname = self.qualname(call.func, Where.of_binding(binding))
-            if not qualname or not qualname.startswith("<local>."):
+            if not qualname:
                 return None
-            cls = self.model.class_scopes.get(qualname.rsplit(".", 1)[-1])
+            elsewhere = None  # a config class of another module: (its analysis, how to name it)
+            if qualname.startswith("<local>."):
+                cls = self.model.class_scopes.get(qualname.rsplit(".", 1)[-1])
+            else:
+                target = self.imported(call.func, Where.of_binding(binding))
+                if target is None or target.rest or target.binding is None or target.binding.kind is not BindingKind.CLASS \
+                        or not target.unique:
+                    return None
+                cls = target.context.model.class_scopes.get(target.binding.node.name)
+                elsewhere = (target.context, target.place(target.binding.node))
             if cls is None:
                 return None
             call_where = Where.of_binding(binding)
@@ -506,9 +639,11 @@ class Resolver:
             cache = self.__dict__.setdefault("_constant_fields", {})
             key = (id(cls), attr, name, id(call))
             if key not in cache:
-                cache[key] = _constant_field(self.model.tree, cls, attr, name, call)
+                cache[key] = _constant_field(self.model.tree, cls, attr, name, call) and (
+                    elsewhere is None or _only_called(elsewhere[0].model.tree, cls.name))
             constant = cache[key]
-            return replace(value, source=f"{cls.name}.{attr}", overridable=value.overridable or not constant)
+            shown = f"{cls.name}.{attr}" + (f" in {elsewhere[1]}" if elsewhere is not None else "")
+            return replace(value, source=shown, overridable=value.overridable or not constant)
         return None
 
     def _evaluate_subscript(self, node: ast.Subscript, where: Where, depth: int) -> Value:
@@ -587,6 +722,9 @@ class Resolver:
     def changed_in_place(self, name: str, binding: Binding, where: Where) -> bool:
         """Whether the container `binding` gave `name` may be changed between it and the use
         (an item set or deleted, a mutating method, the name handed to a function)."""
+        other = self.elsewhere(binding.value_scope)
+        if other is not None:
+            return other.changed_in_place(name, binding, where)
         changes = self.model.mutations.get((id(binding.value_scope), name))
         if not changes:
             return False
@@ -602,10 +740,20 @@ class Resolver:
         """The elements of a list/tuple literal, following local names; else None."""
         if depth > MAX_DEPTH:
             return None
+        other = self.elsewhere(where.scope)
+        if other is not None:
+            return other.sequence(node, where, depth)
         if isinstance(node, (ast.List, ast.Tuple)):
             return [(element, where) for element in node.elts]
+        if isinstance(node, ast.Attribute):
+            target = self._imported_assignment(node, where)
+            if target is not None:  # `config.NO_DECAY`
+                return target.resolver.sequence(target.binding.node, target.where(), depth + 1)
         if isinstance(node, ast.Name):
             for binding in self.reaching(node.id, where):
+                if binding.kind is BindingKind.IMPORT:  # `from config import NO_DECAY`
+                    target = self._imported_assignment(node, where)
+                    return None if target is None else target.resolver.sequence(target.binding.node, target.where(), depth + 1)
                 if binding.kind is BindingKind.ASSIGN:
                     found = self.sequence(binding.node, Where.of_binding(binding, where.env), depth + 1)
                     if found is not None:
@@ -624,6 +772,9 @@ class Resolver:
         """
         if depth > MAX_DEPTH:
             return None
+        other = self.elsewhere(where.scope)
+        if other is not None:
+            return other.mapping(node, where, depth)
         if isinstance(node, ast.Dict):
             items, complete = [], True
             for key_node, value_node in zip(node.keys, node.values):
@@ -656,6 +807,10 @@ class Resolver:
                 argument = self.argument_of(node.id, bindings[0], where)
                 if argument is not None:
                     return self.mapping(argument[0], argument[1], depth + 1)
+            if len(bindings) == 1 and bindings[0].kind is BindingKind.IMPORT:  # `from config import OPTIM_KW`
+                target = self._imported_assignment(node, where)
+                if target is not None:
+                    return target.resolver.mapping(target.binding.node, target.where(), depth + 1)
         return None
 
 
@@ -682,6 +837,17 @@ def class_of(scope: Scope | None) -> Scope | None:
 
 
 _DATACLASS = frozenset({"dataclass", "dataclasses.dataclass"})
+
+
+def _only_called(tree: ast.Module, name: str) -> bool:
+    """Whether the module defining a config class only ever calls it (never hands it to a
+    command-line parser: `tyro.cli(Config)`, `HfArgumentParser(Config)`)."""
+    nodes = list(ast.walk(tree))
+    called = {id(child.func) for child in nodes if isinstance(child, ast.Call)}
+    return not any(
+        isinstance(child, ast.Name) and child.id == name and isinstance(child.ctx, ast.Load) and id(child) not in called
+        for child in nodes
+    )
 
 
 def _constant_field(tree: ast.Module, cls: Scope, attr: str, instance: str, call: ast.Call) -> bool:
