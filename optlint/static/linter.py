@@ -12,15 +12,16 @@ from optlint.settings import Settings
 from optlint.static.source import SourceError, decode, error_finding
 
 
-def check_source(path: str, data: bytes, settings: Settings) -> FileResult:
-    """Every finding for one file's bytes (the file itself is never imported or run)."""
+def check_source(path: str, data: bytes, settings: Settings, file: str | None = None) -> FileResult:
+    """Every finding for one file's bytes (the file itself is never imported or run); `file`:
+    where it is on disk, when `path` is only the name findings show."""
     if path.endswith(".ipynb"):
         return check_notebook(path, data, settings)
     try:
         source = decode(data)
     except SourceError as exc:
         return error_finding(FileResult(path), exc)
-    return check_text(path, source.text, settings)
+    return check_text(path, source.text, settings, file=file)
 
 
 def check_notebook(path: str, data: bytes, settings: Settings) -> FileResult:
@@ -42,7 +43,7 @@ def check_path(path: str, settings: Settings, display: str | None = None) -> Fil
         data = read_source(path, settings.max_file_size)
     except OSError as exc:
         return error_finding(FileResult(shown), SourceError(f"cannot read file: {exc.strerror or exc}"))
-    result = check_source(shown, data, settings)
+    result = check_source(shown, data, settings, file=path)
     if not (settings.fix or settings.diff) or result.error:
         return result
     from optlint.static.apply_fixes import fix_file
