@@ -1,7 +1,9 @@
 """A decay that is a function parameter is judged by what the project's call sites pass.
 
 Each folder in fixtures/project/callers_*/ is a small repository (its own pyproject.toml marks
-the root) with an ``expected.txt``: what ``optlint check .`` prints there. Regenerate them with
+the root) with an ``expected.txt``: the findings ``optlint check .`` prints there (its standard
+output; the summary goes to standard error), one ``path:row:col: CODE message`` line each, the
+format every folder of fixtures/project/ shares. Regenerate them with
 
     OPTLINT_UPDATE_SNAPSHOTS=1 python -m pytest -q tests/test_callers.py
 
@@ -39,13 +41,15 @@ def _fresh_projects():
 
 
 def _cli(folder, *args: str) -> tuple[int, str]:
+    """(exit status, standard output) of `optlint check ARGS` run in `folder`."""
     old = os.getcwd()
     os.chdir(folder)
     try:
         result = CliRunner().invoke(main, ["check", *args])
     finally:
         os.chdir(old)
-    return result.exit_code, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stdout, result.stderr
+    return result.exit_code, result.stdout
 
 
 def _findings(output: str) -> list[tuple[str, int, int, str, str]]:
@@ -79,7 +83,8 @@ def test_full_run_prints_expected(case):
     if os.environ.get("OPTLINT_UPDATE_SNAPSHOTS"):
         expected.write_text(output, encoding="utf-8")
     assert output == expected.read_text(encoding="utf-8")
-    assert status == (1 if _findings(output) else 0)
+    assert len(_findings(output)) == len(output.splitlines())  # nothing but findings on standard output
+    assert status == (1 if output else 0)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
@@ -284,3 +289,40 @@ def test_standard_input_has_no_project_and_keeps_the_default(settings_all):
     text = "import torch\n\ndef train(m, wd=0.01):\n    return torch.optim.AdamW(m.parameters(), weight_decay=wd)\n\ntrain(x, 0)\n"
     (finding,) = [f for f in check_source("-", text.encode(), settings_all).findings if f.code == "OPT001"]
     assert "from the default of parameter `wd`, which can be changed at run time" in finding.message
+
+
+def test_flags_rules_read_through_parameters(tmp_path):
+    """OPT003's `decoupled_weight_decay` and timm's `filter_bias_and_bn` follow the callers too."""
+    _write(tmp_path, "pyproject.toml", "[project]\nname = 'flags'\n")
+    _write(tmp_path, "opt.py", """\
+        import timm.optim
+        import torch
+
+
+        def make(params, decoupled=False):
+            return torch.optim.Adam(params, lr=1e-3, weight_decay=0.01, decoupled_weight_decay=decoupled)
+
+
+        def build(model, filter_norms=True):
+            # timm splits model.parameters() itself unless told not to
+            return timm.optim.create_optimizer_v2(model, "adamw", weight_decay=0.05, filter_bias_and_bn=filter_norms)
+    """)
+    _write(tmp_path, "main.py", """\
+        import torch
+        from opt import build, make
+
+        net = torch.nn.Linear(2, 2)
+        make(net.parameters(), decoupled=True)
+        build(net, filter_norms=True)
+    """)
+    assert _cli(tmp_path, "--select", "ALL", ".") == (0, "")
+    _write(tmp_path, "main.py", """\
+        import torch
+        from opt import build, make
+
+        net = torch.nn.Linear(2, 2)
+        make(net.parameters())
+        build(net, filter_norms=False)
+    """)
+    _, output = _cli(tmp_path, "--select", "ALL", ".")
+    assert [(f[0], f[1], f[3]) for f in _findings(output)] == [("opt.py", 6, "OPT003"), ("opt.py", 11, "OPT001")]

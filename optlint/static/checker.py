@@ -25,8 +25,8 @@ def check_text(path: str, text: str, settings: Settings, tree=None, project=None
     `tree` is this Python's ``ast`` of `text` when the caller already has it (flake8 does);
     otherwise it is built here. Findings come from the ``ast`` flow model alone: LibCST is
     imported only when a fix's edits must be rendered. `project` holds the file's other
-    modules (found from `path` when not given; none for text that is no file). `file` is the
-    file on disk when `path` is only the name findings show (other modules are found from it).
+    modules (found from `path` when not given; none for text that is no file); `file` is
+    where the text is on disk when `path` is only the name it is shown by.
     """
     result = FileResult(path)
     codes = settings.codes_for(path)
@@ -55,13 +55,12 @@ def check_text(path: str, text: str, settings: Settings, tree=None, project=None
     from optlint.static.context import FileContext  # the model: only for files that reach it
     from optlint.static.project import project_for
 
-    file = file or path
     if project is None:
-        project = project_for(file, settings)
+        project = project_for(file or path, settings)
     if project is not None:
         project.begin()
     try:
-        ctx = FileContext(tree, text, settings, project=project, path=file)
+        ctx = FileContext(tree, text, settings, project=project, path=file or path)
         raw = []
         for current in rules:
             raw.extend(current.check(ctx))

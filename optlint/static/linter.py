@@ -13,8 +13,8 @@ from optlint.static.source import SourceError, decode, error_finding
 
 
 def check_source(path: str, data: bytes, settings: Settings, file: str | None = None) -> FileResult:
-    """Every finding for one file's bytes (the file itself is never imported or run); `file`:
-    where it is on disk, when `path` is only the name findings show."""
+    """Every finding for one file's bytes (the file itself is never imported or run);
+    `file`: where it is on disk when `path` is only the name it is shown by."""
     if path.endswith(".ipynb"):
         return check_notebook(path, data, settings)
     try:
@@ -43,7 +43,8 @@ def check_path(path: str, settings: Settings, display: str | None = None) -> Fil
         data = read_source(path, settings.max_file_size)
     except OSError as exc:
         return error_finding(FileResult(shown), SourceError(f"cannot read file: {exc.strerror or exc}"))
-    result = check_source(shown, data, settings, file=path)
+    # the other modules are found from where the file is, not from the name it is shown by
+    result = check_source(shown, data, settings, file=path if shown != path else None)
     if not (settings.fix or settings.diff) or result.error:
         return result
     from optlint.static.apply_fixes import fix_file

@@ -34,7 +34,7 @@ import bisect
 import os
 import re
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from optlint.static.model.scopes import BindingKind, Scope, ScopeKind, Site, dotted_name
 from optlint.static.model.values import Value, Where, class_of, show, unknown
@@ -42,7 +42,7 @@ from optlint.static.model.values import Value, Where, class_of, show, unknown
 #: Functions followed through their callers' own parameters (train -> main -> cli).
 MAX_CALLER_DEPTH = 3
 #: Files parsed to find one function's calls; a name used in more is "callers unknown".
-MAX_CALLER_FILES = 40
+MAX_CALLER_FILES = 16
 #: Calls of one function read; more is "callers unknown".
 MAX_CALL_SITES = 64
 #: `__init__` re-exports followed from an import to the module defining the name.
@@ -91,25 +91,16 @@ class _Call:
     skip: int  # leading parameters bound implicitly (`self` of `obj.m(...)`, `Class(...)`)
 
 
-@dataclass
-class _State:
-    """One project's caller searches (kept for the process, like the project's analyses)."""
-
-    #: target key -> (calls or None when unknown, dependencies to replay)
-    sites: dict = field(default_factory=dict)
-    #: (target key, parameter, depth) -> (Value or None, dependencies to replay)
-    values: dict = field(default_factory=dict)
-    stack: list = field(default_factory=list)
+#: Per project: the (function, parameter) pairs being judged now, innermost last (a caller's
+#: own parameter is judged by its callers in turn; a pair met again is a cycle).
+_STACKS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-_STATES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _state(project) -> _State:
-    state = _STATES.get(project)
-    if state is None:
-        state = _STATES[project] = _State()
-    return state
+def _stack(project) -> list:
+    stack = _STACKS.get(project)
+    if stack is None:
+        stack = _STACKS[project] = []
+    return stack
 
 
 def passed_value(ctx, name: str, binding, where: Where) -> Value | None:
@@ -121,21 +112,24 @@ def passed_value(ctx, name: str, binding, where: Where) -> Value | None:
     target = _target(ctx, name, binding, where)
     if target is None:
         return None
-    state = _state(project)
+    stack = _stack(project)
     key = (target.key, name)
-    if key in state.stack or len(state.stack) >= MAX_CALLER_DEPTH:
+    if key in stack or len(stack) >= MAX_CALLER_DEPTH:
         return None
-    memo = (key, len(state.stack))
-    if memo not in state.values:
+    # Remembered with the file's analysis (another module's analysis serves every file checked
+    # in this process: what it read is recorded again for each)
+    values = ctx.resolver.memo.setdefault("callers.values", {})
+    memo = (key, len(stack))
+    if memo not in values:
         recorder = project.begin()
-        state.stack.append(key)
+        stack.append(key)
         try:
-            value = _judge(ctx, project, state, target, name, binding)
+            value = _judge(ctx, project, target, name, binding)
         finally:
-            state.stack.pop()
+            stack.pop()
             project.end()
-        state.values[memo] = (value, recorder)
-    value, recorder = state.values[memo]
+        values[memo] = (value, recorder)
+    value, recorder = values[memo]
     _replay(project, recorder)
     return value
 
@@ -226,16 +220,17 @@ def _plain_class(ctx, cls: Scope, depth: int = 0) -> bool:
 # -- the calls ---------------------------------------------------------------------------
 
 
-def _call_sites(ctx, project, state: _State, target: _Target) -> list[_Call] | None:
+def _call_sites(ctx, project, target: _Target) -> list[_Call] | None:
     """Every call of `target` in the project, or None when optlint cannot see them all."""
-    if target.key not in state.sites:
+    sites = ctx.resolver.memo.setdefault("callers.calls", {})
+    if target.key not in sites:
         recorder = project.begin()
         try:
             found = _search(ctx, project, target)
         finally:
             project.end()
-        state.sites[target.key] = (found, recorder)
-    found, recorder = state.sites[target.key]
+        sites[target.key] = (found, recorder)
+    found, recorder = sites[target.key]
     _replay(project, recorder)
     return found
 
@@ -291,11 +286,11 @@ def _named_outside_definitions(text: str, word: str) -> bool:
 def _calls_in(there, home, project, target: _Target) -> list[_Call] | None:
     """The calls of `target` in one file (`there`), or None when the file uses the function in
     a way that hides calls (as a value, a base class, an alias)."""
-    memo = there.resolver.memo.setdefault("callers.sites", {})
-    if not memo:
-        memo.update({id(site.node): site for site in there.model.calls})
-        memo["scopes"] = {id(scope.node): scope for scope in there.model.scopes}
-    sites, scopes = memo, memo["scopes"]
+    memo = there.resolver.memo
+    if "callers.index" not in memo:
+        memo["callers.index"] = ({id(site.node): site for site in there.model.calls},
+                                 {id(scope.node): scope for scope in there.model.scopes})
+    sites, scopes = memo["callers.index"]
     word = target.word
     lines = _lines_naming(there.text, word)
     found: list[_Call] = []
@@ -510,8 +505,8 @@ def _defined(project, importer: str | None, qualname: str | None, hops: int = 0)
 # -- what they pass ----------------------------------------------------------------------
 
 
-def _judge(ctx, project, state: _State, target: _Target, name: str, binding) -> Value | None:
-    calls = _call_sites(ctx, project, state, target)
+def _judge(ctx, project, target: _Target, name: str, binding) -> Value | None:
+    calls = _call_sites(ctx, project, target)
     if not calls:
         return None  # callers optlint cannot all see, or none: the default, which any caller may change
     passed = []

@@ -419,6 +419,17 @@ class Resolver:
         self._binding_values[key] = (where.env, value)
         return value
 
+    def _passed_by_callers(self, name: str, binding: Binding, where: Where) -> Value | None:
+        """A parameter no call binds here (the function's body read as written): what the
+        project's calls of the function pass it (model/callers.py), or None to keep its
+        default."""
+        context = getattr(self, "context", None)
+        if context is None or where.env is not None and any(
+            b is binding for b in where.env.function.bindings.get(name, ())
+        ):
+            return None  # an inlined call that leaves the argument out: the default is what it gets
+        return context.passed_value(name, binding, where)
+
     def _resolve_binding(self, name: str, binding: Binding, where: Where, depth: int) -> Value:
         if binding.kind is BindingKind.PARAM:
             argument = self.argument_of(name, binding, where)
@@ -437,17 +448,6 @@ class Resolver:
                 value = replace(value, source=f"`{name}`")
             return value
         return unknown(name)
-
-    def _passed_by_callers(self, name: str, binding: Binding, where: Where) -> Value | None:
-        """A parameter no call binds here (the function's body read as written): what the
-        project's calls of the function pass it (model/callers.py), or None to keep its
-        default."""
-        context = getattr(self, "context", None)
-        if context is None or where.env is not None and any(
-            b is binding for b in where.env.function.bindings.get(name, ())
-        ):
-            return None  # an inlined call that leaves the argument out: the default is what it gets
-        return context.passed_value(name, binding, where)
 
     def _evaluate_attribute(self, node: ast.Attribute, where: Where, depth: int) -> Value:
         text = self.segment(node)
