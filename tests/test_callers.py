@@ -273,12 +273,13 @@ def test_in_file_callers_and_cycles(tmp_path, settings_all):
     assert "weight_decay=0.01" in message and "can be changed at run time" in message
 
 
-def test_too_many_files_keep_the_default(tmp_path, settings_all, monkeypatch):
+@pytest.mark.parametrize("bound,value", [("MAX_CALLER_FILES", 1), ("MAX_CALLER_BYTES", 100)])
+def test_too_many_files_keep_the_default(bound, value, tmp_path, settings_all, monkeypatch):
     from optlint.static.model import callers
 
     project = _copy("callers_zero", tmp_path)
     assert _opt001(project, "trainer.py", settings_all) == []
-    monkeypatch.setattr(callers, "MAX_CALLER_FILES", 1)
+    monkeypatch.setattr(callers, bound, value)
     (message,) = _opt001(project, "trainer.py", settings_all)
     assert "which can be changed at run time" in message
 

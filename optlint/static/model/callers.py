@@ -14,14 +14,17 @@ function, the value is what those calls pass instead:
 
 Calls are found by the function's name: only the files whose text names it are read
 (``Project.files_mentioning``, which records the search for the cache), only those that name it
-outside ``def``/``class``/``import`` lines are parsed, and at most ``MAX_CALLER_FILES`` of
-them. A call counts when its callee resolves to this very function: through the bindings of
+outside ``def``/``class``/``import`` lines (and outside quotes and comments) are parsed, at
+most ``MAX_CALLER_FILES`` of them and ``MAX_CALLER_BYTES`` in all; past that the default is
+kept. A call counts when its callee resolves to this very function: through the bindings of
 its own file (``helper(...)``, ``self.helper(...)``, ``Class(...)`` for ``__init__``, ``obj.m(...)``
 where ``obj = Class(...)``), through imports from another file (``__init__`` re-exports
 followed). The function used any other way (passed as a value: ``callbacks=[f]``,
 ``partial(f, ...)``, ``REGISTRY["x"] = f``, a decorator optlint does not know, a subclass, an
 import under another name, a method called on an object optlint cannot trace) means callers
-it cannot see: the default stays "can be changed at run time".
+it cannot see: the default stays "can be changed at run time". Calls that name the function
+only in a string (``getattr(module, "train")``, a Hydra ``_target_``, a registry filled from a
+config file) are not seen: a class or function built that way may get other values.
 
 An argument that is itself a parameter of the calling function is judged by that function's
 callers in turn (at most ``MAX_CALLER_DEPTH`` functions deep, cycles cut).
@@ -43,6 +46,8 @@ from optlint.static.model.values import Value, Where, class_of, show, unknown
 MAX_CALLER_DEPTH = 3
 #: Files parsed to find one function's calls; a name used in more is "callers unknown".
 MAX_CALLER_FILES = 16
+#: Bytes of those files parsed, at most (a few generated multi-MB modules must not cost seconds).
+MAX_CALLER_BYTES = 1_000_000
 #: Calls of one function read; more is "callers unknown".
 MAX_CALL_SITES = 64
 #: `__init__` re-exports followed from an import to the module defining the name.
@@ -240,14 +245,15 @@ def _search(ctx, project, target: _Target) -> list[_Call] | None:
         return _calls_in(ctx, ctx, project, target)
     word = target.word
     mentioning = [os.path.abspath(path) for path in project.files_mentioning(target.word)]
-    others = []
+    others, size = [], 0
     for path in mentioning:
         if path != target.path:
             text = project.read_text(path)
             if text is not None and _named_outside_definitions(text, word):
                 others.append(path)
-    if len(others) > MAX_CALLER_FILES:
-        return None  # a name used in too many files to read them all: keep the default
+                size += len(text)
+    if len(others) > MAX_CALLER_FILES or size > MAX_CALLER_BYTES:
+        return None  # a name used in too many files (or too large ones) to parse them all: keep the default
     calls: list[_Call] = []
     # the checked file's own calls: its text may not be what is on disk (an editor's buffer)
     for there in [ctx, *(project.context(path) for path in others)]:
