@@ -31,6 +31,12 @@ class FileContext:
         self.resolver = Resolver(self.model, self.source)
         self.resolver.context = self
 
+    def passed_value(self, name, binding, where):
+        """What the project's calls pass a parameter that no call binds where it is read."""
+        from optlint.static.model.callers import passed_value
+
+        return passed_value(self, name, binding, where)
+
     @cached_property
     def params(self):
         from optlint.static.model.params import ParamSets

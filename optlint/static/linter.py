@@ -28,7 +28,7 @@ def check_source(path: str, data: bytes, settings: Settings, file: str | None = 
     if config:
         from optlint.static.configs.check import check_config  # YAML/JSON configs: OPT010
 
-        return check_config(path, source.text, settings)
+        return check_config(path, source.text, settings, file=file)
     return check_text(path, source.text, settings, file=file)
 
 

@@ -31,7 +31,8 @@ def worth_reading(text: str) -> bool:
     return bool(_WORTH_READING.search(text))
 
 
-def check_config(path: str, text: str, settings) -> FileResult:
+def check_config(path: str, text: str, settings, file: str | None = None) -> FileResult:
+    """Findings in one YAML/JSON config; `file`: where it is on disk when `path` is only its shown name."""
     result = FileResult(path)
     codes = settings.codes_for(path)
     if CODE not in codes or (settings.prefilter and not worth_reading(text)):
@@ -52,11 +53,11 @@ def check_config(path: str, text: str, settings) -> FileResult:
         return error_finding(result, exc)
     from optlint.static.project import project_for
 
-    project = project_for(path, settings)
+    project = project_for(file or path, settings)
     if project is not None:
         project.begin()
     try:
-        raw = _findings(path, config, project)
+        raw = _findings(file or path, config, project)
     except RecursionError:
         return error_finding(result, SourceError("too deeply nested to analyze"))
     except Exception as exc:  # a bug in optlint must cost one file, never the run

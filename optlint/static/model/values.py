@@ -505,11 +505,25 @@ class Resolver:
         self._binding_values[key] = (where.env, value)
         return value
 
+    def _passed_by_callers(self, name: str, binding: Binding, where: Where) -> Value | None:
+        """A parameter no call binds here (the function's body read as written): what the
+        project's calls of the function pass it (model/callers.py), or None to keep its
+        default."""
+        context = getattr(self, "context", None)
+        if context is None or where.env is not None and any(
+            b is binding for b in where.env.function.bindings.get(name, ())
+        ):
+            return None  # an inlined call that leaves the argument out: the default is what it gets
+        return context.passed_value(name, binding, where)
+
     def _resolve_binding(self, name: str, binding: Binding, where: Where, depth: int) -> Value:
         if binding.kind is BindingKind.PARAM:
             argument = self.argument_of(name, binding, where)
             if argument is not None:
                 return self.evaluate(argument[0], argument[1], depth + 1)
+            passed = self._passed_by_callers(name, binding, where)
+            if passed is not None:
+                return passed
             if binding.node is None:
                 return unknown(name, f"parameter `{name}`")
             value = self.evaluate(binding.node, Where.of_binding(binding), depth + 1)
@@ -600,6 +614,11 @@ class Resolver:
         pairs = [*zip(positional, defaults), *zip(args.kwonlyargs, args.kw_defaults)]
         for param, default in pairs:
             if param.arg == name:
+                scope = self.model.function_scopes.get(id(init.node))
+                binding = next((b for b in scope.bindings.get(name, ()) if b.kind is BindingKind.PARAM), None)
+                passed = self._passed_by_callers(name, binding, Where(scope, 0)) if binding is not None else None
+                if passed is not None:
+                    return passed  # what every `Model(...)` of the project passes __init__
                 if default is None:
                     return unknown(text, f"parameter `{name}` of __init__")
                 value = self.evaluate(default, Where(cls, init.order), depth + 1)
