@@ -105,6 +105,12 @@ class DecayAllParams(Rule):
         # a config field default that nothing in the file changes is a constant
         "import torch\nfrom dataclasses import dataclass\n@dataclass\nclass Config:\n    weight_decay: float = 0.0\n"
         "cfg = Config()\nopt = torch.optim.AdamW(model.parameters(), weight_decay=cfg.weight_decay)\n",
+        # the parameters of the whole module are taken only when the decay is 0 (or a caller
+        # turns the split off): the decay is read on that path, through `**opt_args`
+        "import torch\ndef create(model, weight_decay, filter_bias_and_bn=True):\n"
+        "    if weight_decay and filter_bias_and_bn:\n        parameters = split(model)\n        weight_decay = 0.0\n"
+        "    else:\n        parameters = model.parameters()\n    opt_args = dict(lr=0.1, weight_decay=weight_decay)\n"
+        "    opt_args.setdefault('betas', (0.9, 0.99))\n    return torch.optim.AdamW(parameters, **opt_args)\n",
     )
     INVALID = (
         "import torch\nopt = torch.optim.AdamW(model.parameters(), lr=1e-3)\n",
@@ -203,7 +209,7 @@ def _on_path(ctx, call, group):
     source = group.decay_source
     if source is None and call.kind == "optimizer" and call.spec is not None and call.args is not None:
         expr, where, how = call.args.argument(call.spec, "weight_decay")
-        source = (expr, where) if how in ("keyword", "positional") else None
+        source = (expr, where) if how in ("keyword", "positional") else _double_star_item(ctx, call.args, "weight_decay")
     if source is None:
         return group  # the optimizer's default: the same on every path
     expr, where = source
@@ -212,6 +218,47 @@ def _on_path(ctx, call, group):
         return None
     value = ctx.resolver.evaluate(expr, Where(where.scope, where.order, path, where.env))
     return None if value.provably_zero else replace(group, weight_decay=value)
+
+
+def _double_star_item(ctx, args, key: str):
+    """(expr, where) of `key` in the one dict literal a `**name` argument holds
+    (`opt_args = dict(lr=lr, weight_decay=weight_decay)` ... `SGD(params, **opt_args)`), when
+    nothing in the function writes that key again; else None."""
+    import ast
+
+    from optlint.static.model.scopes import BindingKind
+    from optlint.static.model.values import Where
+
+    starred = [(value, where) for name, value, where in args.keywords if name is None]
+    if len(starred) != 1 or not isinstance(starred[0][0], ast.Name):
+        return None
+    node, where = starred[0]
+    bindings = ctx.resolver.reaching(node.id, where)
+    if len(bindings) != 1 or bindings[0].kind is not BindingKind.ASSIGN:
+        return None
+    literal = bindings[0].node
+    if isinstance(literal, ast.Call) and isinstance(literal.func, ast.Name) and literal.func.id == "dict" and not literal.args:
+        items = {k.arg: k.value for k in literal.keywords}
+        if None in items:
+            return None
+    elif isinstance(literal, ast.Dict) and all(isinstance(k, ast.Constant) for k in literal.keys):
+        items = {k.value: v for k, v in zip(literal.keys, literal.values)}
+    else:
+        return None
+    if key not in items or where.scope.node is None:
+        return None
+    for inner in ast.walk(where.scope.node):  # `opt_args["weight_decay"] = 0`, `opt_args.update(...)`
+        if isinstance(inner, ast.Subscript) and isinstance(inner.ctx, (ast.Store, ast.Del)) \
+                and isinstance(inner.value, ast.Name) and inner.value.id == node.id \
+                and not (isinstance(inner.slice, ast.Constant) and inner.slice.value != key):
+            return None
+        if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr in ("update", "setdefault", "__setitem__") \
+                and isinstance(inner.func.value, ast.Name) and inner.func.value.id == node.id:
+            named = [a.value for a in inner.args[:1] if isinstance(a, ast.Constant)] if inner.func.attr != "update" else []
+            keys = [k.arg for k in inner.keywords] if inner.func.attr == "update" and not inner.args else None
+            if not (named and named[0] != key) and not (keys is not None and None not in keys and key not in keys):
+                return None
+    return items[key], Where.of_binding(bindings[0], where.env)
 
 
 def _message(call, offending: list) -> str:

@@ -150,6 +150,11 @@ class Project:
             found.session = self._session
             found.resolver.steps = 0
             found.resolver._binding_values.clear()
+            # Analyses above the walk may have read other files for an earlier check: done
+            # again, they record those files for this one too (the cache keys on them).
+            found.resolver.memo.clear()
+            for name in ("params", "_calls", "optimizer_calls", "penalties", "splits"):
+                found.__dict__.pop(name, None)
         return found
 
     def _analyse(self, path: str, text: str | None):
@@ -204,10 +209,16 @@ class Project:
         if not level and self.path_tweaks(importer):
             key = (importer, module)  # this file's own `sys.path` entries come first
         if key not in self._module_files:
-            self._module_files[key] = self._find_module(importer, module, level)
-        return self._module_files[key]
+            probes: list[str] = []
+            self._module_files[key] = (self._find_module(importer, module, level, probes), probes)
+        found, probes = self._module_files[key]
+        # Files looked for and not found are dependencies too: a module created later may
+        # change what this import means (`utils.py` beside the script shadows `utils/`).
+        for missing in probes:
+            self._record(missing, None)
+        return found
 
-    def _find_module(self, importer: str, module: str, level: int) -> str | None:
+    def _find_module(self, importer: str, module: str, level: int, probes: list[str]) -> str | None:
         parts = [p for p in module.split(".") if p]
         if level:
             base = os.path.dirname(importer)
@@ -215,11 +226,11 @@ class Project:
                 base = os.path.dirname(base)
             if not base.startswith(self.root):
                 return None
-            return _module_in(base, parts) if parts else _package_init(base)
+            return _module_in(base, parts, probes) if parts else _package_init(base, probes)
         if not parts:
             return None
         for base in self._search_roots(importer):
-            found = _module_in(base, parts)
+            found = _module_in(base, parts, probes)
             if found is not None:
                 return found
         return None
@@ -360,17 +371,21 @@ def _literal_path(node, importer: str, depth: int = 0) -> str | None:
 _MISSING = object()
 
 
-def _module_in(base: str, parts: list[str]) -> str | None:
+def _module_in(base: str, parts: list[str], probes: list[str]) -> str | None:
     folder = os.path.join(base, *parts[:-1])
     candidate = os.path.join(folder, parts[-1] + ".py")
     if os.path.isfile(candidate):
         return candidate
-    return _package_init(os.path.join(folder, parts[-1]))
+    probes.append(candidate)
+    return _package_init(os.path.join(folder, parts[-1]), probes)
 
 
-def _package_init(folder: str) -> str | None:
+def _package_init(folder: str, probes: list[str]) -> str | None:
     init = os.path.join(folder, "__init__.py")
-    return init if os.path.isfile(init) else None
+    if os.path.isfile(init):
+        return init
+    probes.append(init)
+    return None
 
 
 # -- one Project per root in a process (workers keep theirs for all the files they check) --

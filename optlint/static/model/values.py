@@ -289,6 +289,17 @@ class Resolver:
             env = env.parent
         return None
 
+    @staticmethod
+    def _bound_without(name: str, binding: Binding, where: Where) -> bool:
+        """Whether an inlined call binds the function of parameter `name` and passes it
+        nothing (``bind_call`` gives no env to calls with ``*args`` or ``**kwargs``)."""
+        env = where.env
+        while env is not None:
+            if binding in env.function.bindings.get(name, ()):
+                return name not in env.arguments
+            env = env.parent
+        return False
+
     def qualname(self, node: ast.AST, where: Where, depth: int = 0) -> str | None:
         """The dotted name `node` stands for, e.g. ``torch.optim.AdamW``.
 
@@ -521,6 +532,10 @@ class Resolver:
             argument = self.argument_of(name, binding, where)
             if argument is not None:
                 return self.evaluate(argument[0], argument[1], depth + 1)
+            if binding.node is not None and self._bound_without(name, binding, where):
+                # an inlined call that leaves the parameter out: the default is what it gets
+                value = self.evaluate(binding.node, Where.of_binding(binding), depth + 1)
+                return replace(value, source=f"the default of parameter `{name}`, which the call leaves as it is")
             passed = self._passed_by_callers(name, binding, where)
             if passed is not None:
                 return passed
