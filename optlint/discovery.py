@@ -220,7 +220,9 @@ def _config_worth_reading(entry) -> bool:
         return False
     from optlint.static.configs.check import worth_reading
 
-    return worth_reading(data.decode("utf-8", errors="replace"))
+    import json
+
+    return worth_reading(data.decode(json.detect_encoding(data), errors="replace"))
 
 
 def _ignored(ignores: list, info: IgnoreFile | None, path: str, is_dir: bool) -> bool:

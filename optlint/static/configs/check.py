@@ -64,7 +64,11 @@ def check_config(path: str, text: str, settings) -> FileResult:
     finally:
         if project is not None:
             result.dependencies = project.end() or None
+    reported: set[tuple[int, int]] = set()
     for node, holder_row, message in raw:
+        if (node.row, node.column) in reported:
+            continue  # a YAML merge (`<<: *base`) shares the key: one finding where it is written
+        reported.add((node.row, node.column))
         if directives.suppresses(CODE, range(node.row, node.row + 1)) or directives.suppresses(CODE, range(holder_row, holder_row + 1)):
             continue
         width = max(1, len(str(node.value)) if node.value is not None else 1)
