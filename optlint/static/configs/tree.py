@@ -223,7 +223,7 @@ _JSONC_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|/\*.*?\*/|,(?=\s*[]}])'
 
 
 def _is_jsonc(text: str) -> bool:
-    """JSON with comments and trailing commas (tsconfig.json, .vscode/settings.json): another
+    """JSON with comments (and trailing commas: tsconfig.json, .vscode/settings.json): another
     tool's format, which no optimizer config read by ``json.load`` can be; not a broken file."""
     import json
 
@@ -234,7 +234,7 @@ def _is_jsonc(text: str) -> bool:
         token = match.group()
         if token.startswith('"'):
             return token
-        changed = True
+        changed = changed or token.startswith("/")  # a trailing comma alone is a broken JSON
         return "\n" * token.count("\n")
 
     stripped = _JSONC_TOKEN.sub(drop, text)
