@@ -70,7 +70,7 @@ def test_json_with_comments_is_another_tools_format_and_broken_json_is_opt000():
     broken = _check("ds.json", b'{"weight_decay": "//x", "b": 1,}\n{')
     assert _rows(broken) == [("OPT000", 1, 32)]
     trailing = _check("ds.json", b'{"optimizer": {"params": {"weight_decay": 0.1,}}}')  # json.load refuses it too
-    assert _rows(trailing) == [("OPT000", 1, 48)]
+    assert _rows(trailing) == [("OPT000", 1, 47)]
 
 
 def test_deep_nesting_is_opt000_not_a_crash():
