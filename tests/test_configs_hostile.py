@@ -125,3 +125,10 @@ def test_base_cycles_missing_and_outside_bases_end(tmp_path):
     result = run_cli("check", "--color", "never", "configs", cwd=tmp_path)
     assert sorted(line.split(":")[0] for line in result.stdout.splitlines() if "OPT010" in line) == [
         "configs/a.py", "configs/b.py", "configs/c.py"]
+
+
+def test_a_multi_document_stream_is_judged_by_its_first_document():
+    many = ADAMW + "weight_decay: 0.1\n" + "---\n" + ADAMW * 1 + "weight_decay: [\n"
+    assert _rows(_check("multi.yaml", many.encode())) == [("OPT000", 6, 1)]  # a broken later one is still OPT000
+    many = "---\nx: 1\n" + ("---\n" + ADAMW + "weight_decay: 0.1\n") * 3
+    assert _rows(_check("multi.yaml", many.encode())) == []  # OmegaConf reads one document: the first

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from optlint.static.source import SourceError
 
@@ -55,8 +55,8 @@ class ConfigFile:
     text: str
     root: Node | None  # None: an empty document
     kind: str  # "yaml" or "json"
-    #: every document of a multi-document YAML stream past the first is ignored
-    extra: list[Node] = field(default_factory=list)
+    # a multi-document YAML stream: the first document is the config (as OmegaConf reads
+    # one); the others are checked for syntax only
 
 
 def numeric(value):
@@ -86,7 +86,7 @@ def load(path: str, text: str) -> ConfigFile:
     import yaml
 
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = _compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "cannot be read"
@@ -107,10 +107,11 @@ def load(path: str, text: str) -> ConfigFile:
     constructor = yaml.SafeLoader("")
     memo: dict[int, Node] = {}
     try:
-        for node in nodes:
-            if node is not None and _merged_size(node) > MAX_MERGED_KEYS:
-                raise SourceError(f"YAML merge keys (`<<`) expand to more than {MAX_MERGED_KEYS} keys", node.start_mark.line + 1, node.start_mark.column + 1)
-        trees = [_convert(node, constructor, memo) for node in nodes if node is not None]
+        first = next((node for node in nodes if node is not None), None)
+        if first is not None and _merged_size(first) > MAX_MERGED_KEYS:
+            mark = first.start_mark
+            raise SourceError(f"YAML merge keys (`<<`) expand to more than {MAX_MERGED_KEYS} keys", mark.line + 1, mark.column + 1)
+        tree = _convert(first, constructor, memo) if first is not None else None
     except RecursionError:
         if kind == "json":
             return ConfigFile(path, text, _plain_tree(text), kind)
@@ -122,7 +123,7 @@ def load(path: str, text: str) -> ConfigFile:
         mark = getattr(exc, "problem_mark", None)
         row, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         raise SourceError(f"invalid YAML: {message}", row, column) from None
-    return ConfigFile(path, text, trees[0] if trees else None, kind, trees[1:])
+    return ConfigFile(path, text, tree, kind)
 
 
 #: A file whose merge keys (`<<: [*a, *a]`, nested) would copy more keys than this is refused:
@@ -164,6 +165,21 @@ def _merged_size(root) -> int:
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
     return total
+
+
+def _compose(text: str) -> list:
+    """The file's documents as PyYAML's nodes: libyaml's composer where PyYAML was built with
+    it (the same nodes and marks, several times faster); a file it refuses is read again by
+    the pure-Python one, whose error messages say more (and which it may accept)."""
+    import yaml
+
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return list(yaml.compose_all(text, Loader=fast))
+        except yaml.YAMLError:
+            pass
+    return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
 
 
 def _convert(node, constructor, memo: dict[int, Node]) -> Node:
