@@ -132,3 +132,14 @@ def test_a_multi_document_stream_is_judged_by_its_first_document():
     assert _rows(_check("multi.yaml", many.encode())) == [("OPT000", 6, 1)]  # a broken later one is still OPT000
     many = "---\nx: 1\n" + ("---\n" + ADAMW + "weight_decay: 0.1\n") * 3
     assert _rows(_check("multi.yaml", many.encode())) == []  # OmegaConf reads one document: the first
+
+
+def test_a_data_file_larger_than_a_config_is_skipped_named_or_walked(tmp_path):
+    """pre-commit names a staged 4 MB data.json: skipped as the walk skips it, in no time."""
+    rows = ",\n".join(f'  [{i}, {i / 2}, "x"]' for i in range(30000))
+    data = ('{"optimizer": {"type": "AdamW", "params": {"weight_decay": 0.1}},\n "rows": [\n' + rows + "]}\n").encode()
+    assert len(data) > 256 * 1024
+    result = _check("data.json", data)
+    assert result.skipped and result.findings == []
+    (tmp_path / "data.json").write_bytes(data)
+    assert "OPT" not in run_cli("check", "--color", "never", "data.json", cwd=tmp_path).stdout

@@ -20,6 +20,13 @@ def check_source(path: str, data: bytes, settings: Settings) -> FileResult:
     if path.endswith(".ipynb"):
         return check_notebook(path, data, settings)
     config = path.endswith((".yaml", ".yml", ".json"))
+    if config:
+        from optlint.static.configs.check import MAX_CONFIG_BYTES
+
+        if len(data) > MAX_CONFIG_BYTES:  # a data file, not a config (a folder walk skips it too)
+            result = FileResult(path)
+            result.skipped = True
+            return result
     try:
         source = decode(data) if not config else _decode_config(data)
     except SourceError as exc:

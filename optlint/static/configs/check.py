@@ -19,6 +19,9 @@ from optlint.static.source import SourceError, error_finding
 
 CODE = "OPT010"
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
+#: A YAML/JSON file larger than this is data, not a config: never read (a folder walk skips
+#: it, and a file named on the command line, as pre-commit names it, is skipped the same way).
+MAX_CONFIG_BYTES = 256 * 1024
 
 #: What a config file worth reading names: an optimizer class (`AdamW`, `torch.optim.SGD`,
 #: DeepSpeed's `"type": "Adam"`) or the decay itself.

@@ -86,7 +86,7 @@ def load(path: str, text: str) -> ConfigFile:
     import yaml
 
     try:
-        nodes = _compose(text)
+        nodes = _compose(text, slow_retry=kind == "yaml")
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "cannot be read"
@@ -167,10 +167,12 @@ def _merged_size(root) -> int:
     return total
 
 
-def _compose(text: str) -> list:
+def _compose(text: str, slow_retry: bool) -> list:
     """The file's documents as PyYAML's nodes: libyaml's composer where PyYAML was built with
-    it (the same nodes and marks, several times faster); a file it refuses is read again by
-    the pure-Python one, whose error messages say more (and which it may accept)."""
+    it (the same nodes and marks, several times faster); a YAML file it refuses is read again
+    by the pure-Python one, whose error messages say more (and which it may accept). A JSON
+    file is valid already (json.loads said so): one the composer refuses (tabs) is not read
+    twice, its data is used without positions."""
     import yaml
 
     fast = getattr(yaml, "CSafeLoader", None)
@@ -178,7 +180,8 @@ def _compose(text: str) -> list:
         try:
             return list(yaml.compose_all(text, Loader=fast))
         except yaml.YAMLError:
-            pass
+            if not slow_retry:
+                raise
     return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
 
 
