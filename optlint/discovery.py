@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from optlint.files import SMALL_FILE_LIMIT, SMALL_FILE_LIMIT_NAME, NotRegularFile, read_regular
 from optlint.findings import FileResult
 from optlint.globs import IgnoreFile
+from optlint.static.configs.check import MAX_CONFIG_BYTES
 from optlint.static.source import SourceError, error_finding
 
 
@@ -93,8 +94,7 @@ class Discovered:
 
 
 #: Config files (YAML, JSON) larger than this are data, not configs: a folder walk skips them
-#: (named on the command line, they are still checked, within max-file-size).
-CONFIG_WALK_LIMIT = 256 * 1024
+CONFIG_WALK_LIMIT = MAX_CONFIG_BYTES
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -220,7 +220,9 @@ def _config_worth_reading(entry) -> bool:
         return False
     from optlint.static.configs.check import worth_reading
 
-    return worth_reading(data.decode("utf-8", errors="replace"))
+    import json
+
+    return worth_reading(data.decode(json.detect_encoding(data), errors="replace"))
 
 
 def _ignored(ignores: list, info: IgnoreFile | None, path: str, is_dir: bool) -> bool:

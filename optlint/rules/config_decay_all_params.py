@@ -66,6 +66,11 @@ class ConfigDecayAllParams(Rule):
         mmengine `custom_keys` with a `decay_mult` count as a split. mmengine's
         `flat_decay_mult` covers 1-D parameters only: a `[1, 1, C]` token needs a custom key.
         JSON has no comments, so a `# noqa` cannot be written there: use `per-file-ignores`.
+        (JSON with `//` comments is another tool's format, tsconfig or VS Code settings: left
+        alone.) A YAML stream of several documents is judged by its first, as OmegaConf reads
+        one; YAML aliases and merge keys are followed (a finding once, where the key is
+        written). An mmengine `optim_wrapper` changed after its assignment (`optim_wrapper[
+        "paramwise_cfg"] = ...`, `.update(...)`) is not judged.
     """
     example = Example(_MMENGINE, "configs/model.py")
     use_instead = Example(_MMENGINE_FIXED, "configs/model.py")

@@ -21,6 +21,13 @@ def check_source(path: str, data: bytes, settings: Settings, file: str | None = 
     if path.endswith(".ipynb"):
         return check_notebook(path, data, settings)
     config = path.endswith((".yaml", ".yml", ".json"))
+    if config:
+        from optlint.static.configs.check import MAX_CONFIG_BYTES
+
+        if len(data) > MAX_CONFIG_BYTES:  # a data file, not a config (a folder walk skips it too)
+            result = FileResult(path)
+            result.skipped = True
+            return result
     try:
         source = decode(data) if not config else _decode_config(data)
     except SourceError as exc:
@@ -33,16 +40,20 @@ def check_source(path: str, data: bytes, settings: Settings, file: str | None = 
 
 
 def _decode_config(data: bytes):
-    """A YAML/JSON file's text: UTF-8 (a BOM allowed), as both formats require."""
+    """A YAML/JSON file's text: UTF-8 (a BOM allowed), or UTF-16/32 as both formats allow
+    (detected as ``json.loads`` detects it)."""
+    import json
+
     from optlint.static.source import Source
 
+    encoding = json.detect_encoding(data)
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(encoding if encoding != "utf-8" else "utf-8-sig")
     except UnicodeDecodeError as exc:
         row = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise SourceError(f"not valid utf-8 text: byte {data[exc.start]:#04x} cannot be decoded", row, column) from None
-    return Source(text, "utf-8", data.startswith(b"\xef\xbb\xbf"))
+        raise SourceError(f"not valid {encoding} text: byte {data[exc.start]:#04x} cannot be decoded", row, column) from None
+    return Source(text, encoding, data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")))
 
 
 def check_notebook(path: str, data: bytes, settings: Settings) -> FileResult:

@@ -19,6 +19,9 @@ from optlint.static.source import SourceError, error_finding
 
 CODE = "OPT010"
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
+#: A YAML/JSON file larger than this is data, not a config: never read (a folder walk skips
+#: it, and a file named on the command line, as pre-commit names it, is skipped the same way).
+MAX_CONFIG_BYTES = 256 * 1024
 
 #: What a config file worth reading names: an optimizer class (`AdamW`, `torch.optim.SGD`,
 #: DeepSpeed's `"type": "Adam"`) or the decay itself.
@@ -65,7 +68,11 @@ def check_config(path: str, text: str, settings, file: str | None = None) -> Fil
     finally:
         if project is not None:
             result.dependencies = project.end() or None
+    reported: set[tuple[int, int]] = set()
     for node, holder_row, message in raw:
+        if (node.row, node.column) in reported:
+            continue  # a YAML merge (`<<: *base`) shares the key: one finding where it is written
+        reported.add((node.row, node.column))
         if directives.suppresses(CODE, range(node.row, node.row + 1)) or directives.suppresses(CODE, range(holder_row, holder_row + 1)):
             continue
         width = max(1, len(str(node.value)) if node.value is not None else 1)

@@ -66,7 +66,14 @@ def describe(config: ConfigFile, display: str) -> list[Described]:
     return found
 
 
-def _targets(node: Node, path: tuple[str, ...], root: Node, display: str, found: list[Described], holder: Node | None = None) -> None:
+def _targets(node: Node, path: tuple[str, ...], root: Node, display: str, found: list[Described], holder: Node | None = None,
+             seen: set[int] | None = None) -> None:
+    # A node reached twice (a YAML alias shares it) is described once: at its first path,
+    # in time linear in the file however the aliases nest, and a node that holds itself ends.
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     if node.items is not None:
         for marker, kind in (("_target_", "hydra"), ("_component_", "torchtune")):
             target = node.get(marker)
@@ -79,10 +86,10 @@ def _targets(node: Node, path: tuple[str, ...], root: Node, display: str, found:
                     found.append(Described(kind, spec, spec.name, node, key, path, decay, at, holder))
                     return
         for key, (key_node, child) in node.items.items():
-            _targets(child, (*path, key), root, display, found, key_node)
+            _targets(child, (*path, key), root, display, found, key_node, seen)
     elif node.elements is not None:
         for index, child in enumerate(node.elements):
-            _targets(child, (*path, str(index)), root, display, found, holder)
+            _targets(child, (*path, str(index)), root, display, found, holder, seen)
 
 
 def _lightning(root: Node, display: str) -> Described | None:

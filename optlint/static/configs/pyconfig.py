@@ -111,6 +111,10 @@ def module_config(ctx, depth: int = 0, seen: frozenset = frozenset()) -> tuple[d
             if inner is not None:
                 item.mapping, item.complete = inner
             own[name] = item
+        else:
+            for changed in _changed_names(statement):
+                if changed in own:  # `optim_wrapper['paramwise_cfg'] = ...`, `.update(...)`: not followed
+                    own[changed].complete = False
     merged: dict[str, Item] = {}
     if base_node is not None and ctx.path and ctx.project is not None and depth < MAX_BASES:
         for written in _base_paths(ctx, base_node.value, where):
@@ -123,6 +127,16 @@ def module_config(ctx, depth: int = 0, seen: frozenset = frozenset()) -> tuple[d
             base, _ = module_config(base_ctx, depth + 1, seen | {path, ctx.path})
             merged = _merge(merged, base)
     return _merge(merged, own), base_node
+
+
+def _changed_names(statement: ast.stmt) -> set[str]:
+    """Names a module-level statement may change in place: item or attribute assignment,
+    augmented assignment, `del`, a method call (`optim_wrapper.update(...)`), anything nested."""
+    if isinstance(statement, ast.Assign) and all(isinstance(t, ast.Name) for t in statement.targets):
+        return set()
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return set()
+    return {node.id for node in ast.walk(statement) if isinstance(node, ast.Name)}
 
 
 def _base_paths(ctx, node, where: Where) -> list[str]:
@@ -229,7 +243,8 @@ def mmengine_findings(ctx) -> list[PyFinding]:
     )
     fix_target = None
     if no_fix is None:
-        own = next((s for s in ctx.tree.body if isinstance(s, ast.Assign) and len(s.targets) == 1
+        # the last assignment is the one the config holds (module_config reads them in order)
+        own = next((s for s in reversed(ctx.tree.body) if isinstance(s, ast.Assign) and len(s.targets) == 1
                     and isinstance(s.targets[0], ast.Name) and s.targets[0].id == "optim_wrapper"), None)
         if own is not None and (isinstance(own.value, ast.Dict) or (isinstance(own.value, ast.Call) and dotted_name(own.value.func) == "dict")):
             fix_target = own.value

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from optlint.static.source import SourceError
 
@@ -55,8 +55,8 @@ class ConfigFile:
     text: str
     root: Node | None  # None: an empty document
     kind: str  # "yaml" or "json"
-    #: every document of a multi-document YAML stream past the first is ignored
-    extra: list[Node] = field(default_factory=list)
+    # a multi-document YAML stream: the first document is the config (as OmegaConf reads
+    # one); the others are checked for syntax only
 
 
 def numeric(value):
@@ -78,13 +78,15 @@ def load(path: str, text: str) -> ConfigFile:
         try:
             json.loads(text)
         except json.JSONDecodeError as exc:
+            if _is_jsonc(text):
+                return ConfigFile(path, text, None, kind)  # VS Code / TypeScript's JSON with comments
             raise SourceError(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
         except RecursionError:
             raise SourceError("invalid JSON: too deeply nested to read") from None
     import yaml
 
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = _compose(text, slow_retry=kind == "yaml")
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "cannot be read"
@@ -92,53 +94,133 @@ def load(path: str, text: str) -> ConfigFile:
         if kind == "json":  # valid JSON that the YAML reader refuses (tabs, say): no positions
             return ConfigFile(path, text, _plain_tree(text), kind)
         raise SourceError(f"invalid YAML: {problem}", row, column) from None
-    except (yaml.YAMLError, RecursionError) as exc:
+    except RecursionError:
+        if kind == "json":
+            return ConfigFile(path, text, _plain_tree(text), kind)
+        raise SourceError("invalid YAML: too deeply nested to read") from None
+    except yaml.YAMLError as exc:
         if kind == "json":
             return ConfigFile(path, text, _plain_tree(text), kind)
         raise SourceError(f"invalid YAML: {exc}") from None
     if not nodes:
         return ConfigFile(path, text, None, kind)
     constructor = yaml.SafeLoader("")
+    memo: dict[int, Node] = {}
     try:
-        trees = [_convert(node, constructor) for node in nodes if node is not None]
-    except (yaml.YAMLError, RecursionError, TypeError) as exc:
+        first = next((node for node in nodes if node is not None), None)
+        if first is not None and _merged_size(first) > MAX_MERGED_KEYS:
+            mark = first.start_mark
+            raise SourceError(f"YAML merge keys (`<<`) expand to more than {MAX_MERGED_KEYS} keys", mark.line + 1, mark.column + 1)
+        tree = _convert(first, constructor, memo) if first is not None else None
+    except RecursionError:
+        if kind == "json":
+            return ConfigFile(path, text, _plain_tree(text), kind)
+        raise SourceError("invalid YAML: too deeply nested to read") from None
+    except (yaml.YAMLError, TypeError, ValueError) as exc:
         if kind == "json":
             return ConfigFile(path, text, _plain_tree(text), kind)
         message = getattr(exc, "problem", None) or str(exc)
         mark = getattr(exc, "problem_mark", None)
         row, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         raise SourceError(f"invalid YAML: {message}", row, column) from None
-    return ConfigFile(path, text, trees[0] if trees else None, kind, trees[1:])
+    return ConfigFile(path, text, tree, kind)
 
 
-def _convert(node, constructor) -> Node:
+#: A file whose merge keys (`<<: [*a, *a]`, nested) would copy more keys than this is refused:
+#: each level can multiply the keys (a "billion laughs" of merges).
+MAX_MERGED_KEYS = 100_000
+
+
+def _merged_size(root) -> int:
+    """How many keys the file's mappings hold once merge keys are expanded (each composed
+    node counted once: an alias is the same node and costs nothing more)."""
     import yaml
 
+    flat: dict[int, int] = {}
+
+    def keys(node) -> int:  # the keys of one mapping, merged ones included
+        if id(node) in flat:
+            return flat[id(node)]
+        flat[id(node)] = 0  # a mapping that merges itself: PyYAML's own recursion refuses it
+        count = 0
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                count += sum(keys(source) for source in sources if isinstance(source, yaml.MappingNode))
+            else:
+                count += 1
+        flat[id(node)] = count = min(count, MAX_MERGED_KEYS + 1)
+        return count
+
+    seen: set[int] = set()
+    stack, total = [root], 0
+    while stack and total <= MAX_MERGED_KEYS:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            total += keys(node)
+            stack.extend(value for pair in node.value for value in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return total
+
+
+def _compose(text: str, slow_retry: bool) -> list:
+    """The file's documents as PyYAML's nodes: libyaml's composer where PyYAML was built with
+    it (the same nodes and marks, several times faster); a YAML file it refuses is read again
+    by the pure-Python one, whose error messages say more (and which it may accept). A JSON
+    file is valid already (json.loads said so): one the composer refuses (tabs) is not read
+    twice, its data is used without positions."""
+    import yaml
+
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return list(yaml.compose_all(text, Loader=fast))
+        except yaml.YAMLError:
+            if not slow_retry:
+                raise
+    return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+
+
+def _convert(node, constructor, memo: dict[int, Node]) -> Node:
+    """The node's tree; a node reached twice (a YAML alias) is converted once and shared, so
+    nested aliases ("billion laughs") and a node that holds itself cost their size in the file."""
+    import yaml
+
+    if id(node) in memo:
+        return memo[id(node)]
     row, column = node.start_mark.line + 1, node.start_mark.column + 1
     if isinstance(node, yaml.MappingNode):
+        converted = memo[id(node)] = Node(row, column, items={}, tag=node.tag)
         constructor.flatten_mapping(node)  # YAML merge keys (`<<: *base`)
-        items: dict[str, tuple[Node, Node]] = {}
         for key_node, value_node in node.value:
             key = _scalar(key_node, constructor)
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 continue
-            items[str(key)] = (_convert(key_node, constructor), _convert(value_node, constructor))
-        return Node(row, column, items=items, tag=node.tag)
+            converted.items[str(key)] = (_convert(key_node, constructor, memo), _convert(value_node, constructor, memo))
+        return converted
     if isinstance(node, yaml.SequenceNode):
-        return Node(row, column, elements=[_convert(e, constructor) for e in node.value], tag=node.tag)
-    return Node(row, column, numeric(_scalar(node, constructor)), tag=node.tag)
+        converted = memo[id(node)] = Node(row, column, elements=[], tag=node.tag)
+        converted.elements.extend(_convert(e, constructor, memo) for e in node.value)
+        return converted
+    converted = memo[id(node)] = Node(row, column, numeric(_scalar(node, constructor)), tag=node.tag)
+    return converted
 
 
 def _scalar(node, constructor):
     """A scalar's value; a tag the safe loader does not build (`!!python/object`, a custom
-    `!include`) leaves its text: valid YAML that some tool reads, not a broken file."""
+    `!include`) or that Python cannot build leaves its text: not a broken file."""
     import yaml
 
     if not isinstance(node, yaml.ScalarNode):
         return None
     try:
         return constructor.construct_object(node, deep=True)
-    except yaml.constructor.ConstructorError:
+    except (yaml.constructor.ConstructorError, ValueError, TypeError, OverflowError):
+        # an unknown tag, `!!int abc`, an int past Python's digit limit: its text
         return node.value
 
 
@@ -154,6 +236,34 @@ def _plain_tree(text: str) -> Node:
         return Node(1, 1, value)
 
     return build(json.loads(text))
+
+
+_JSONC_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|/\*.*?\*/|,(?=\s*[]}])', re.S)
+
+
+def _is_jsonc(text: str) -> bool:
+    """JSON with comments (and trailing commas: tsconfig.json, .vscode/settings.json): another
+    tool's format, which no optimizer config read by ``json.load`` can be; not a broken file."""
+    import json
+
+    changed = False
+
+    def drop(match) -> str:
+        nonlocal changed
+        token = match.group()
+        if token.startswith('"'):
+            return token
+        changed = changed or token.startswith("/")  # a trailing comma alone is a broken JSON
+        return "\n" * token.count("\n")
+
+    stripped = _JSONC_TOKEN.sub(drop, text)
+    if not changed:
+        return False
+    try:
+        json.loads(stripped)
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def candidates(python_file: str, written: str, root: str) -> list[str]:

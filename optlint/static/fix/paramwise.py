@@ -9,6 +9,7 @@ follows the last, separated as the arguments before it are.
 from __future__ import annotations
 
 import ast
+import re
 
 from optlint.static.fix.edits import NoFix, RawEdit, RawFix
 
@@ -20,6 +21,10 @@ CAVEAT = (
 
 def build_fix(target: ast.AST, paramwise: str) -> RawFix:
     def render(layout, view) -> str:
+        # LibCST prints line breaks as "\n": the file's own (CRLF) are put back
+        return re.sub(r"\r\n|\r|\n", layout.newline, _render(layout, view))
+
+    def _render(layout, view) -> str:
         import libcst as cst
 
         node, module, _, _ = view._twin(target)
