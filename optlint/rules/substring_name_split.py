@@ -105,10 +105,18 @@ class SubstringNameSplit(Rule):
         seen: set[int] = set()
         fixes: dict[int, tuple] = {}  # one fix for a test and its partner
         for split in ctx.splits:
+            decisions: set[str] = set()
             for test in sorted(split.tests, key=lambda t: (t.node.lineno, t.node.col_offset)):
                 if id(test.node) in seen:
                     continue
                 seen.add(id(test.node))
+                if split.call.kind == "returned":
+                    # returned groups get no fix: the same test repeated in four groups
+                    # (decay x lr) is one decision, reported once
+                    key = _decision_key(test.node)
+                    if key in decisions:
+                        continue
+                    decisions.add(key)
                 if test.twin is not None:
                     # a test and its complement are one decision: one finding, at the first
                     seen.add(id(test.twin.node))
@@ -244,3 +252,12 @@ def _same(ctx, a, b) -> bool:
     if ast.dump(a[0]) == ast.dump(b[0]):
         return True
     return ctx.resolver.evaluate(*a).same_as(ctx.resolver.evaluate(*b))
+
+
+def _decision_key(node) -> str:
+    """A name test without its `not`: `any(nd in n for nd in L)` and its negation are one."""
+    import ast
+
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        node = node.operand
+    return ast.dump(node)

@@ -178,6 +178,10 @@ class Splits:
         if shared:
             split.tests = [t for t in split.tests if ast.dump(t.node) not in shared]
             comprehension_tests = [entry for entry in comprehension_tests if ast.dump(entry[1].node) not in shared]
+        lr_only = _tests_deciding_no_decay(comprehension_tests)
+        if lr_only:
+            split.tests = [t for t in split.tests if id(t.node) not in lr_only]
+            comprehension_tests = [entry for entry in comprehension_tests if id(entry[1].node) not in lr_only]
         _pair_comprehensions(comprehension_tests, self.resolver)
         by_list = {g.params_node.id: g for g in groups if isinstance(g.params_node, ast.Name)}
         for test in split.tests:
@@ -606,6 +610,38 @@ def _shared_conjuncts(comprehensions: list) -> set[str]:
             conjuncts.update(ast.dump(v) for v in values)
         sets.append(conjuncts)
     return set.intersection(*sets)
+
+
+def _polarities(comprehension) -> dict[str, bool]:
+    """Each conjunct of a comprehension's condition, without its `not`, and whether it holds."""
+    found = {}
+    for condition in comprehension.generators[0].ifs:
+        values = condition.values if isinstance(condition, ast.BoolOp) and isinstance(condition.op, ast.And) else [condition]
+        for value in values:
+            positive = not (isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not))
+            found[ast.dump(value if positive else value.operand)] = positive
+    return found
+
+
+def _tests_deciding_no_decay(entries: list) -> set[int]:
+    """Name tests that only pick another lr (DeepSpeed-Chat's four groups: `no_decay` x
+    `small_learning_rate_list`): two groups that differ in this test alone have the same
+    decay, and no two groups that differ in it alone have different decays."""
+    if len(entries) < 3:
+        return set()
+    rows = [(group, test, _polarities(comprehension)) for group, test, comprehension in entries]
+    dropped = set()
+    for _, test, polarity in rows:
+        key = next((k for k in polarity if k in ast.dump(test.node) or ast.dump(test.node) in k), None)
+        if key is None:
+            continue
+        isolating = [
+            (a, b) for a, _, pa in rows for b, _, pb in rows
+            if a is not b and set(pa) == set(pb) and pa[key] != pb[key] and all(pa[k] == pb[k] for k in pa if k != key)
+        ]
+        if isolating and all(a.weight_decay.same_as(b.weight_decay) for a, b in isolating):
+            dropped.add(id(test.node))
+    return dropped
 
 
 def _test_key(node) -> str:
