@@ -76,7 +76,7 @@ def same_run(a: subprocess.CompletedProcess, b: subprocess.CompletedProcess) -> 
 # -- through the command line ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("output", ["text", "json"])
+@pytest.mark.parametrize("output", ["text", pytest.param("json", marks=pytest.mark.slow)])
 def test_warm_run_equals_cold_run_on_the_fixtures(tmp_path, output):
     tree = tmp_path / "fixtures"
     shutil.copytree(FIXTURES / "static", tree / "static")
@@ -114,6 +114,7 @@ def test_an_edited_file_is_checked_again(tmp_path):
     assert "weight_decay=0.00 from" in after.stdout
 
 
+@pytest.mark.slow  # whole CLI runs, several each: the slow suite (CI runs it)
 def test_a_settings_change_is_not_served_from_the_cache(tmp_path):
     root = project(tmp_path, {"train.py": TRAIN})
     assert "OPT001" in optlint("check", ".", cwd=root).stdout
@@ -134,6 +135,7 @@ def test_fix_applies_fixes_a_text_run_cached(tmp_path):
     same_run(optlint("check", ".", cwd=root), optlint("check", "--no-cache", ".", cwd=root))
 
 
+@pytest.mark.slow  # whole CLI runs, several each: the slow suite (CI runs it)
 def test_json_after_text_carries_the_fix_edits(tmp_path):
     root = project(tmp_path, {"train.py": TRAIN})
     optlint("check", ".", cwd=root)  # the text report renders no edits
@@ -151,6 +153,7 @@ def test_a_staged_file_alone_says_what_the_full_run_says_of_it(tmp_path):
     assert json.loads(alone.stdout) == mine and mine
 
 
+@pytest.mark.slow  # whole CLI runs, several each: the slow suite (CI runs it)
 def test_a_corrupt_or_foreign_cache_file_is_ignored_and_rewritten(tmp_path):
     root = project(tmp_path, {"train.py": TRAIN, "clean.py": CLEAN})
     cold = optlint("check", "--no-cache", ".", cwd=root)
@@ -169,6 +172,7 @@ def test_a_corrupt_or_foreign_cache_file_is_ignored_and_rewritten(tmp_path):
     same_run(optlint("check", ".", cwd=root), cold)
 
 
+@pytest.mark.slow  # whole CLI runs, several each: the slow suite (CI runs it)
 def test_concurrent_runs_do_not_break_the_cache(tmp_path):
     files = {f"m{i}.py": TRAIN if i % 3 == 0 else CLEAN for i in range(12)}
     root = project(tmp_path, files)
@@ -190,6 +194,7 @@ def test_concurrent_runs_do_not_break_the_cache(tmp_path):
     assert not [p for p in (root / CACHE_DIR_NAME).rglob(".tmp-*")]
 
 
+@pytest.mark.slow  # whole CLI runs, several each: the slow suite (CI runs it)
 def test_an_unusable_cache_folder_degrades_to_no_cache_with_a_warning(tmp_path):
     root = project(tmp_path, {"train.py": TRAIN})
     cold = optlint("check", "--no-cache", ".", cwd=root)
@@ -211,6 +216,7 @@ def test_an_unusable_cache_folder_degrades_to_no_cache_with_a_warning(tmp_path):
             readonly.chmod(0o755)
 
 
+@pytest.mark.slow  # whole CLI runs, several each: the slow suite (CI runs it)
 def test_cache_dir_option_environment_and_config(tmp_path):
     root = project(tmp_path, {"train.py": TRAIN})
     optlint("check", "--cache-dir", str(tmp_path / "c1"), ".", cwd=root)
@@ -225,6 +231,7 @@ def test_cache_dir_option_environment_and_config(tmp_path):
     assert bad.returncode == 2 and "`cache-dir` must be the path of a folder" in bad.stderr
 
 
+@pytest.mark.slow  # whole CLI runs, several each: the slow suite (CI runs it)
 def test_clean_removes_the_cache_folders(tmp_path):
     root = project(tmp_path, {"train.py": TRAIN, "sub/pyproject.toml": "", "sub/x.py": CLEAN})
     optlint("check", ".", cwd=root)
@@ -259,6 +266,7 @@ def test_editing_a_dependency_module_invalidates_its_dependents(tmp_path):
     assert "utils.py" not in staged.stdout
 
 
+@pytest.mark.slow  # whole CLI runs, several each: the slow suite (CI runs it)
 def test_a_module_created_later_that_changes_an_import_invalidates(tmp_path):
     # `from utils import make_optimizer` finds lib/utils.py through the root first... until a
     # utils.py appears beside the script (the script's folder comes first on sys.path).
