@@ -95,7 +95,7 @@ def test_mmengine_fix_inserts_one_key_and_is_unsafe(tmp_path):
     assert result.exit_code == 0
     assert config.read_text() == before.decode().replace(
         "dict(optimizer=dict(lr=5e-4))",
-        "dict(optimizer=dict(lr=5e-4), paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0))",
+        "dict(optimizer=dict(lr=5e-4), paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0, bypass_duplicate=True))",
     )
 
 

@@ -98,7 +98,7 @@ def test_the_paramwise_fix_keeps_crlf_mode_and_edits_only_its_dict(tmp_path):
     run_cli("check", "--unsafe-fixes", "--fix", "configs", cwd=tmp_path)
     assert path.read_bytes() == data.replace(
         b"weight_decay=0.05))\r\n",
-        b"weight_decay=0.05),\r\n    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0))\r\n",
+        b"weight_decay=0.05),\r\n    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0, bypass_duplicate=True))\r\n",
     )
     assert os.stat(path).st_mode & 0o777 == 0o640
 

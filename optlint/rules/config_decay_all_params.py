@@ -14,7 +14,7 @@ _MMENGINE_FIXED = """\
 optim_wrapper = dict(
     type="OptimWrapper",
     optimizer=dict(type="AdamW", lr=1e-3, weight_decay=0.05),
-    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0),
+    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0, bypass_duplicate=True),
 )
 """
 
@@ -77,7 +77,7 @@ class ConfigDecayAllParams(Rule):
     fix_safety = """
         Only for mmengine `optim_wrapper` dicts written in the reported file, with no
         `paramwise_cfg`: the fix inserts one key, `paramwise_cfg=dict(norm_decay_mult=0.0,
-        bias_decay_mult=0.0, flat_decay_mult=0.0)`, and leaves every other byte as it was.
+        bias_decay_mult=0.0, flat_decay_mult=0.0, bypass_duplicate=True)`, and leaves every other byte as it was.
         It is unsafe (applied with `--unsafe-fixes` only): with `paramwise_cfg`, mmengine builds
         one param group per parameter, so an optimizer state saved before the fix (resumed with
         `resume=True` outside the file) no longer loads. mmcv 1.x configs (`optimizer =

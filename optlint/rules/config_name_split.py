@@ -80,7 +80,7 @@ class ConfigNameSplit(Rule):
         Example("optimizer = dict(type='SGD', lr=0.1, weight_decay=1e-4,\n"
                 "    paramwise_cfg=dict(custom_keys={'bias': dict(decay_mult=0.0)}))\noptimizer_config = dict()\n", "configs/r50.py"),
     )
-    REQUIRES = ("custom_keys",)
+    REQUIRES = (r"custom_keys|_base_",)  # custom_keys may come from a base config
 
     def check(self, ctx) -> Iterator[RawFinding]:
         from optlint.static.configs.pyconfig import mmengine_name_splits

@@ -30,7 +30,10 @@ from optlint.static.model.values import Value, Where, show
 
 #: mmengine's paramwise_cfg that keeps every vector from decay (flat_decay_mult: any 1-D
 #: parameter; the norm and bias multipliers for the norm layers' and biases' own branches).
-PARAMWISE_FIX = "dict(norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0)"
+#: bypass_duplicate: with paramwise_cfg mmengine lists parameters module by module, so a weight
+#: two modules share (a decoder tied to its embeddings) would come twice and torch would refuse
+#: the groups; without paramwise_cfg, `model.parameters()` had listed it once.
+PARAMWISE_FIX = "dict(norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0, bypass_duplicate=True)"
 _MULTS = ("norm_decay_mult", "bias_decay_mult", "flat_decay_mult", "dwconv_decay_mult")
 _DEFAULT_CONSTRUCTORS = frozenset({"DefaultOptimWrapperConstructor", "DefaultOptimizerConstructor"})
 LAZY_CALL = frozenset({"detectron2.config.LazyCall", "detectron2.config.lazy.LazyCall"})

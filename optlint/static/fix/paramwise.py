@@ -1,5 +1,5 @@
 """OPT010's fix for mmengine configs: one key inserted into the ``optim_wrapper`` dict,
-``paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0)``.
+``paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0, bypass_duplicate=True)``.
 
 The dict (``dict(...)`` call or ``{...}`` literal) is re-printed by LibCST with one more
 argument: every existing argument, comment and line break stays as written; the new one
