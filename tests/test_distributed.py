@@ -38,7 +38,8 @@ def run_two_ranks(kind: str, tmp_path) -> list[dict]:
 EXPECTED_NAMES = [["OPT101", "0.bias"], ["OPT101", "1.bias"], ["OPT101", "1.weight"], ["OPT101", "2.bias"]]
 
 
-@pytest.mark.parametrize("kind", ["ddp", "fsdp2", "fsdp1_orig"])
+# two gloo processes each: DDP stays in the default run, the other wrappers run in the slow suite (CI)
+@pytest.mark.parametrize("kind", ["ddp", pytest.param("fsdp2", marks=pytest.mark.slow), pytest.param("fsdp1_orig", marks=pytest.mark.slow)])
 def test_wrapped_models_keep_canonical_names(kind, tmp_path):
     rank0, rank1 = run_two_ranks(kind, tmp_path)
     assert rank0 == rank1
@@ -52,6 +53,7 @@ def test_fsdp1_flat_params_are_opt105(tmp_path):
     assert [code for code, _ in rank0["before"]] == ["OPT105"]
 
 
+@pytest.mark.slow
 def test_zero_redundancy_is_judged_on_its_global_params(tmp_path):
     rank0, rank1 = run_two_ranks("zero", tmp_path)
     assert rank0 == rank1
