@@ -202,6 +202,7 @@ def _cli_findings(files, *args, cwd):
     )
 
 
+@pytest.mark.slow  # a pytest or pre-commit run in a subprocess (tens of seconds): the slow suite, which CI runs
 def test_flake8_and_the_cli_find_the_same_on_every_fixture():
     pytest.importorskip("flake8")
     from optlint.registry import all_rules
@@ -358,6 +359,7 @@ def test_pre_commit_try_repo_check_then_fix(tmp_path, pre_commit_home):
     assert again.returncode == 0, again.stdout
 
 
+@pytest.mark.slow  # a pytest or pre-commit run in a subprocess (tens of seconds): the slow suite, which CI runs
 def test_readme_pre_commit_snippet_works(tmp_path, pre_commit_home):
     snippet = README.split("# .pre-commit-config.yaml\n", 1)[1].split("```", 1)[0]
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)

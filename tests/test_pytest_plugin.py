@@ -55,6 +55,7 @@ def test_plugin_fails_misconfigured_optimizer(pytester):
     result.stdout.fnmatch_lines(["*OPT101*", "*optlint.param_groups*", "at test_training.py:7: opt.step()"])
 
 
+@pytest.mark.slow  # a pytest or pre-commit run in a subprocess (tens of seconds): the slow suite, which CI runs
 def test_failure_shows_the_report_alone(pytester, monkeypatch):
     # pytest prints whole failure messages in its short summary when CI is set: count the
     # report the way a developer's terminal shows it.
@@ -71,6 +72,7 @@ def test_failure_shows_the_report_alone(pytester, monkeypatch):
     assert "model.named_parameters()" in out and "a fixture that returns it" in out
 
 
+@pytest.mark.slow  # a pytest or pre-commit run in a subprocess (tens of seconds): the slow suite, which CI runs
 def test_model_comes_from_a_fixture_or_install(pytester):
     pytester.makepyfile(test_models=WITH_MODELS)
     result = pytester.runpytest_subprocess("--optlint", "-p", "no:cacheprovider")
@@ -81,6 +83,7 @@ def test_model_comes_from_a_fixture_or_install(pytester):
     assert "param_groups[0]" not in out and "named by position" not in out
 
 
+@pytest.mark.slow  # a pytest or pre-commit run in a subprocess (tens of seconds): the slow suite, which CI runs
 def test_without_flag_nothing_changes(pytester):
     pytester.makepyfile(test_training=TEST_FILE)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
@@ -126,6 +129,7 @@ def test_muon_and_adamw_together():
 """
 
 
+@pytest.mark.slow  # a pytest or pre-commit run in a subprocess (tens of seconds): the slow suite, which CI runs
 def test_a_test_cannot_swallow_the_report(pytester, monkeypatch):
     """The report travels through the plugin's own channel, not the test's exception."""
     # pytest prints whole failure messages in its short summary when CI is set: count the
