@@ -30,6 +30,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import tempfile
 import time
 
@@ -409,6 +410,10 @@ class ResultCache:
                     self.warn(f"cannot write the cache file {bucket.path} ({exc.strerror or exc})")
 
 
+#: the folder of one optlint version inside a cache folder (``0.1.0-244233aba097``)
+_VERSION_FOLDER = re.compile(r"[0-9][0-9A-Za-z.+]*-[0-9a-f]{6,}")
+
+
 def clean(start: str, explicit_dir: str | None, configured: list[str]) -> list[str]:
     """Remove the cache folders below `start` (and the configured ones); the folders removed."""
     import shutil
@@ -420,7 +425,21 @@ def clean(start: str, explicit_dir: str | None, configured: list[str]) -> list[s
         dirs[:] = [d for d in dirs if d != CACHE_DIR_NAME and d not in (".git", "node_modules")]
     removed = []
     for folder in dict.fromkeys(found):
-        if os.path.isdir(folder):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
+        # Only what optlint made: a `cache-dir` set to "." or a project folder by mistake
+        # must never be deleted (optlint tags every cache folder it creates).
+        if not (os.path.isdir(folder) and os.path.isfile(os.path.join(folder, "CACHEDIR.TAG"))):
+            continue
+        # Remove what optlint wrote there (its tag, .gitignore and one folder per version),
+        # then the folder if nothing else is left in it.
+        for entry in os.listdir(folder):
+            path = os.path.join(folder, entry)
+            if entry in ("CACHEDIR.TAG", ".gitignore"):
+                os.remove(path)
+            elif _VERSION_FOLDER.fullmatch(entry) and os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass
+        removed.append(folder)
     return removed

@@ -415,3 +415,15 @@ def test_every_setting_that_changes_a_result_is_in_the_fingerprint():
         changed = dataclasses.replace(settings)
         setattr(changed, name, "anything")
         assert fingerprint(changed) == base, name
+
+
+def test_clean_never_removes_a_folder_optlint_did_not_make(tmp_path):
+    # `cache-dir = "."` by mistake: `optlint clean` must not delete the project
+    root = project(tmp_path, {"train.py": TRAIN, "pyproject.toml": '[tool.optlint]\ncache-dir = "."\n'})
+    optlint("check", ".", cwd=root)  # writes its tag and a version folder into the project itself
+    assert (root / "CACHEDIR.TAG").is_file()
+    done = optlint("clean", cwd=root)
+    assert done.returncode == 0
+    assert (root / "train.py").is_file() and (root / "pyproject.toml").is_file()
+    assert not (root / "CACHEDIR.TAG").exists()  # what optlint wrote is gone, nothing else
+    assert sorted(p.name for p in root.iterdir()) == ["pyproject.toml", "train.py"]
